@@ -60,7 +60,7 @@ export interface ScaleSpec {
   labelSelectorPath?: string;
 }
 
-export type NameRule = 'dns1123Subdomain' | 'dns1123Label' | 'pathSegment';
+export type NameRule = 'dns1123Subdomain' | 'dns1123Label' | 'dns1035Label' | 'pathSegment';
 
 export interface KindDef {
   group: string; // '' for core

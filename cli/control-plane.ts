@@ -1,0 +1,97 @@
+// One process running the whole control plane on the embedded store: HTTPS API server with a
+// generated CA, admin kubeconfig, and the default namespaces. Later issues add the controllers,
+// the scheduler and a local node here.
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { builtinRegistry } from '../shared/api/registry.js';
+import { openStore } from '../shared/store/index.js';
+import { createLogger, type Logger } from '../shared/apiserver/logger.js';
+import { ApiError } from '../shared/apiserver/errors.js';
+import { createApiServer } from '../functions/apiserver/app.js';
+import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
+import { ensurePki } from './pki.js';
+import { ensureAdminToken, writeKubeconfig } from './kubeconfig.js';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  port: number;
+  host?: string;
+  log?: Logger;
+}
+
+export interface ControlPlane {
+  url: string;
+  kubeconfig: string;
+  token: string;
+  caCert: string;
+  close(): Promise<void>;
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = opts.log ?? createLogger();
+  const host = opts.host ?? '127.0.0.1';
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensurePki(dataDir);
+  const token = ensureAdminToken(dataDir);
+  const store = await openStore({ backend: 'sqlite', dataDir });
+  const registry = builtinRegistry();
+  const url = `https://${host}:${opts.port}`;
+  const { app, rest, namespaces } = createApiServer({
+    store,
+    registry,
+    log,
+    serverAddress: `${host}:${opts.port}`,
+    authenticator: staticTokenAuthenticator({ [token]: { username: 'admin', uid: 'admin', groups: ['system:masters', 'system:authenticated'] } }),
+  });
+
+  const nsDef = registry.resource('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) {
+    try {
+      await rest.create({ def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, undefined, {
+        dryRun: false,
+        fieldManager: 'stratus-bootstrap',
+        userAgentManager: 'stratus',
+        fieldValidation: 'Strict',
+      });
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 409)) throw e;
+    }
+  }
+  await namespaces.resumePending();
+
+  const server = await new Promise<Server>((resolveServer, reject) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: opts.port,
+        hostname: host,
+        createServer: createHttpsServer,
+        serverOptions: { key: pki.key, cert: pki.cert, keepAliveTimeout: 120_000 },
+      },
+      () => resolveServer(s as Server),
+    ) as Server;
+    s.once('error', reject);
+  });
+  server.requestTimeout = 0; // watches and long lists are bounded by their own timeouts
+  const kubeconfig = writeKubeconfig(dataDir, url, pki.caCert, token);
+  log.info({ url, kubeconfig, dataDir, backend: store.backend }, 'stratus control plane ready');
+
+  return {
+    url,
+    kubeconfig,
+    token,
+    caCert: pki.caCert,
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections?.();
+      });
+      await store.close();
+    },
+  };
+}

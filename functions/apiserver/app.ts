@@ -1,0 +1,126 @@
+// The API server as one Hono app: the same app serves the local HTTPS server and, behind a
+// Lambda function URL, the managed service. Middleware: errors -> Status, authentication, body
+// limit; routes: version, health, discovery, OpenAPI, and the generic resource handler.
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Registry } from '../../shared/api/registry.js';
+import type { Store } from '../../shared/store/contract.js';
+import { ApiError, errors, type Status } from '../../shared/apiserver/errors.js';
+import type { Logger } from '../../shared/apiserver/logger.js';
+import { RestStorage } from '../../shared/apiserver/rest.js';
+import { NamespaceLifecycle } from '../../shared/apiserver/namespace-lifecycle.js';
+import {
+  aggregatedContentType,
+  aggregatedDiscovery,
+  legacyCoreVersions,
+  legacyGroup,
+  legacyGroupList,
+  legacyResourceList,
+  type AggregatedVersion,
+} from '../../shared/apiserver/discovery.js';
+import { authenticate, type Authenticator } from './auth.js';
+import { handleResource } from './resources.js';
+import { openApiRoutes } from './openapi.js';
+import { versionInfo } from './version.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export interface ApiServerDeps {
+  store: Store;
+  registry: Registry;
+  authenticator: Authenticator;
+  log: Logger;
+  /** The externally visible address for legacy discovery's serverAddressByClientCIDRs. */
+  serverAddress: string;
+  /** Readiness beyond "the process is up" (e.g. store reachable). */
+  ready?: () => Promise<boolean>;
+}
+
+export interface ApiServer {
+  app: Hono;
+  rest: RestStorage;
+  namespaces: NamespaceLifecycle;
+}
+
+export function statusResponse(c: Context, status: Status, headers: Record<string, string> = {}): Response {
+  return c.body(JSON.stringify(status), status.code as 400, { 'Content-Type': 'application/json', ...headers });
+}
+
+export function createApiServer(deps: ApiServerDeps): ApiServer {
+  const { registry, log } = deps;
+  const namespaces = new NamespaceLifecycle(deps.store, registry, log);
+  const rest = new RestStorage(deps.store, namespaces);
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return statusResponse(c, err.status, err.headers);
+    log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), path: c.req.path, method: c.req.method }, 'request failed');
+    return statusResponse(c, errors.internal(err instanceof Error ? err.message : String(err)).status);
+  });
+  app.notFound((c) => statusResponse(c, errors.pathNotFound().status));
+
+  // Health and version are public, as kube-apiserver's system:public-info-viewer makes them.
+  const ok = (c: Context) => c.text('ok');
+  app.get('/healthz', ok);
+  app.get('/livez', ok);
+  app.get('/readyz', async (c) => ((await (deps.ready?.() ?? Promise.resolve(true))) ? c.text('ok') : c.text('not ready', 503)));
+  app.get('/version', (c) => c.json(versionInfo()));
+
+  app.use('*', authenticate(deps.authenticator));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status),
+    }),
+  );
+
+  const aggregated = (c: Context): AggregatedVersion | undefined => {
+    const accept = c.req.header('accept') ?? '';
+    if (accept.includes('g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')) return 'v2';
+    if (accept.includes('g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList')) return 'v2beta1';
+    return undefined;
+  };
+  const discoveryCache = new Map<string, string>();
+  const cached = (key: string, build: () => string) => {
+    let v = discoveryCache.get(key);
+    if (v === undefined) discoveryCache.set(key, (v = build()));
+    return v;
+  };
+  const json = (c: Context, body: string, contentType = 'application/json') => c.body(body, 200, { 'Content-Type': contentType });
+
+  app.get('/api', (c) => {
+    const v = aggregated(c);
+    if (v) return json(c, cached(`core/${v}`, () => aggregatedDiscovery(registry, 'core', v)), aggregatedContentType(v));
+    return json(c, legacyCoreVersions(deps.serverAddress));
+  });
+  app.get('/apis', (c) => {
+    const v = aggregated(c);
+    if (v) return json(c, cached(`groups/${v}`, () => aggregatedDiscovery(registry, 'groups', v)), aggregatedContentType(v));
+    return json(c, cached('apis', () => legacyGroupList(registry)));
+  });
+  app.get('/api/v1', (c) => json(c, cached('/api/v1', () => legacyResourceList(registry, '', 'v1')!)));
+  app.get('/apis/:group', (c) => {
+    const body = legacyGroup(registry, c.req.param('group'));
+    if (!body) throw errors.pathNotFound();
+    return json(c, body);
+  });
+  app.get('/apis/:group/:version', (c) => {
+    const { group, version } = c.req.param();
+    const body = legacyResourceList(registry, group, version);
+    if (!body) throw errors.pathNotFound();
+    return json(c, body);
+  });
+  for (const method of ['PUT', 'POST', 'DELETE', 'PATCH'] as const) {
+    app.on(method, ['/api', '/apis', '/api/v1', '/apis/:group', '/apis/:group/:version'], () => {
+      throw errors.methodNotAllowed();
+    });
+  }
+
+  app.route('/openapi', openApiRoutes(registry));
+
+  app.all('/api/v1/*', (c) => handleResource(c, { registry, rest, log }));
+  app.all('/apis/:group/:version/*', (c) => handleResource(c, { registry, rest, log }));
+
+  return { app, rest, namespaces };
+}

@@ -1,0 +1,312 @@
+// The generic resource endpoint: parses /api/v1/... and /apis/<g>/<v>/... paths, decodes bodies
+// and query options, calls the RestStorage, and encodes JSON, YAML, Table or watch streams.
+import type { Context } from 'hono';
+import { stringify as toYaml } from 'yaml';
+import type { KindDef, KubeObject } from '../../shared/api/kind.js';
+import type { Registry } from '../../shared/api/registry.js';
+import { decodeKubernetesProtobuf } from '../../shared/api/protobuf/decode.js';
+import { errors, successStatus } from '../../shared/apiserver/errors.js';
+import type { Logger } from '../../shared/apiserver/logger.js';
+import { jsonWithResourceVersion } from '../../shared/apiserver/codec.js';
+import { decodeTextBody, mediaType, negotiate, OBJECT_MEDIA_TYPES, PATCH_MEDIA_TYPES, type ResponseForm } from '../../shared/apiserver/media.js';
+import { apiVersion, type DeleteOptions, type PatchType, type RestStorage, type Scope, type WriteOptions } from '../../shared/apiserver/rest.js';
+import { parseFieldValidation } from '../../shared/apiserver/structure.js';
+import { parseIncludeObject, partialMetadata, partialObjectMetadataList, table } from '../../shared/apiserver/table.js';
+import { patchScale, replicasFromScale, scaleOf } from '../../shared/apiserver/scale.js';
+import { serveWatch } from './watch.js';
+
+interface Deps {
+  registry: Registry;
+  rest: RestStorage;
+  log: Logger;
+}
+
+interface Target {
+  scope: Scope;
+  /** True for /<plural> (collection), false for /<plural>/<name>[/<sub>]. */
+  collection: boolean;
+  /** Legacy /watch/ path prefix. */
+  legacyWatch: boolean;
+}
+
+const SUBRESOURCES = new Set(['status', 'scale']);
+
+function resolveTarget(registry: Registry, path: string): Target {
+  let segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  if (segs[0] === 'api') {
+    group = '';
+    version = segs[1];
+    segs = segs.slice(2);
+  } else {
+    group = segs[1];
+    version = segs[2];
+    segs = segs.slice(3);
+  }
+  let legacyWatch = false;
+  if (segs[0] === 'watch') {
+    legacyWatch = true;
+    segs = segs.slice(1);
+  }
+  let namespace: string | undefined;
+  // /namespaces/<ns>/<plural>/... addresses namespaced kinds; /namespaces/<name>[/status|finalize] the namespace itself.
+  if (segs[0] === 'namespaces' && segs.length >= 3 && !(segs.length === 3 && (segs[2] === 'status' || segs[2] === 'finalize'))) {
+    namespace = segs[1];
+    segs = segs.slice(2);
+  }
+  const [plural, name, sub, ...rest] = segs;
+  const def = plural ? registry.resource(group, version, plural) : undefined;
+  if (!def || rest.length) throw errors.pathNotFound();
+  if (namespace !== undefined && !def.namespaced) throw errors.pathNotFound();
+  if (sub !== undefined) {
+    if (!SUBRESOURCES.has(sub) || (sub === 'status' && !def.subresources.status) || (sub === 'scale' && !def.subresources.scale)) throw errors.pathNotFound();
+  }
+  if (def.namespaced && name !== undefined && namespace === undefined) throw errors.pathNotFound();
+  return {
+    scope: { def, namespace, name, subresource: sub as Scope['subresource'] },
+    collection: name === undefined,
+    legacyWatch,
+  };
+}
+
+export async function handleResource(c: Context, deps: Deps): Promise<Response> {
+  const target = resolveTarget(deps.registry, c.req.path);
+  const { scope } = target;
+  const method = c.req.method;
+  const q = (k: string) => c.req.query(k);
+
+  if (target.collection) {
+    if (method === 'GET') {
+      if (target.legacyWatch || q('watch') === 'true' || q('watch') === '1') return serveWatch(c, deps.rest, scope);
+      return listResponse(c, deps, scope);
+    }
+    if (method === 'POST') {
+      if (!scope.namespace && scope.def.namespaced) throw errors.methodNotAllowed();
+      const body = await readObjectBody(c, deps.registry, scope.def);
+      const res = await deps.rest.create(scope, body.value, body.raw, writeOptions(c));
+      return objectResponse(c, scope.def, res.object, 201, res.warnings);
+    }
+    if (method === 'DELETE') {
+      const options = await readDeleteOptions(c);
+      const deleted = await deps.rest.deleteCollection(scope, { labelSelector: q('labelSelector'), fieldSelector: q('fieldSelector') }, options, dryRun(c));
+      const list = { kind: scope.def.listKind, apiVersion: apiVersion(scope.def), metadata: {}, items: deleted };
+      return c.body(JSON.stringify(list), 200, { 'Content-Type': 'application/json' });
+    }
+    throw errors.methodNotAllowed();
+  }
+
+  if (scope.subresource === 'scale') return handleScale(c, deps, scope, method);
+
+  switch (method) {
+    case 'GET':
+      return objectResponse(c, scope.def, await deps.rest.get(scope), 200, []);
+    case 'PUT': {
+      const body = await readObjectBody(c, deps.registry, scope.def);
+      const res = await deps.rest.update(scope, body.value, body.raw, writeOptions(c));
+      return objectResponse(c, scope.def, res.object, res.created ? 201 : 200, res.warnings);
+    }
+    case 'PATCH': {
+      const { type, value } = await readPatchBody(c, scope.def);
+      const res = await deps.rest.patch(scope, type, value, { ...writeOptions(c), force: q('force') === 'true' });
+      return objectResponse(c, scope.def, res.object, res.created ? 201 : 200, res.warnings);
+    }
+    case 'DELETE': {
+      if (scope.subresource) throw errors.methodNotAllowed();
+      const options = await readDeleteOptions(c);
+      const res = await deps.rest.delete(scope, options, dryRun(c));
+      if (!res.gone) return objectResponse(c, scope.def, res.object, 200, []);
+      const def = scope.def;
+      const status = successStatus({ name: res.object.metadata.name, ...(def.group ? { group: def.group } : {}), kind: def.plural, uid: res.object.metadata.uid });
+      return c.body(JSON.stringify(status), 200, { 'Content-Type': 'application/json' });
+    }
+    default:
+      throw errors.methodNotAllowed();
+  }
+}
+
+// ---- options ----------------------------------------------------------------------------------
+
+function dryRun(c: Context): boolean {
+  const values = c.req.queries('dryRun') ?? [];
+  for (const v of values) if (v !== 'All') throw errors.badRequest(`Invalid dryRun value: ${JSON.stringify(v)}: supported values: "All"`);
+  return values.length > 0;
+}
+
+function userAgentManager(c: Context): string {
+  const ua = c.req.header('user-agent') ?? '';
+  const prefix = ua.split('/')[0].trim();
+  return prefix.length > 128 ? prefix.slice(0, 128) : prefix || 'unknown';
+}
+
+function writeOptions(c: Context): WriteOptions {
+  return {
+    dryRun: dryRun(c),
+    fieldManager: c.req.query('fieldManager') || undefined,
+    userAgentManager: userAgentManager(c),
+    fieldValidation: parseFieldValidation(c.req.query('fieldValidation')),
+  };
+}
+
+// ---- bodies -----------------------------------------------------------------------------------
+
+async function readText(c: Context): Promise<string> {
+  return await c.req.text();
+}
+
+async function readObjectBody(c: Context, registry: Registry, def: KindDef): Promise<{ value: unknown; raw?: string }> {
+  const type = mediaType(c.req.header('content-type'));
+  if (type === 'application/json' || type === '') {
+    const raw = await readText(c);
+    return { value: decodeTextBody(raw, 'json', def.kind), raw };
+  }
+  if (type === 'application/yaml') return { value: decodeTextBody(await readText(c), 'yaml', def.kind) };
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    try {
+      const decoded = decodeKubernetesProtobuf(bytes, (av, kind) => registry.kind(av, kind)?.schema);
+      return { value: { apiVersion: decoded.apiVersion, kind: decoded.kind, ...decoded.object } };
+    } catch (e) {
+      throw errors.badRequest(e instanceof Error ? e.message : String(e));
+    }
+  }
+  throw errors.unsupportedMediaType(OBJECT_MEDIA_TYPES);
+}
+
+async function readPatchBody(c: Context, def: KindDef): Promise<{ type: PatchType; value: unknown }> {
+  const type = mediaType(c.req.header('content-type'));
+  const kinds: Record<string, PatchType> = {
+    'application/json-patch+json': 'json',
+    'application/merge-patch+json': 'merge',
+    'application/strategic-merge-patch+json': 'strategic',
+    'application/apply-patch+yaml': 'apply',
+    'application/apply-patch+json': 'apply',
+  };
+  const patchType = kinds[type];
+  if (!patchType) throw errors.unsupportedMediaType(PATCH_MEDIA_TYPES);
+  const raw = await readText(c);
+  if (raw.trim() === '') throw errors.badRequest('empty patch body');
+  let value: unknown;
+  try {
+    value = patchType === 'apply' ? decodeTextBody(raw, 'yaml', def.kind) : JSON.parse(raw);
+  } catch (e) {
+    if (patchType === 'apply') throw e;
+    throw errors.badRequest(`error decoding patch: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (patchType !== 'json' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw errors.badRequest(`error decoding patch: the patch must be a JSON object`);
+  }
+  if (patchType === 'json' && !Array.isArray(value)) throw errors.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  return { type: patchType, value };
+}
+
+async function readDeleteOptions(c: Context): Promise<DeleteOptions> {
+  const raw = (await readText(c)).trim();
+  let options: DeleteOptions = {};
+  if (raw) {
+    try {
+      options = JSON.parse(raw) as DeleteOptions;
+    } catch (e) {
+      throw errors.badRequest(`error decoding DeleteOptions: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const grace = c.req.query('gracePeriodSeconds');
+  if (grace !== undefined) options.gracePeriodSeconds = Number(grace);
+  const policy = c.req.query('propagationPolicy');
+  if (policy) options.propagationPolicy = policy;
+  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+    throw errors.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+  }
+  return options;
+}
+
+// ---- responses --------------------------------------------------------------------------------
+
+function warningHeaders(warnings: string[]): Record<string, string> {
+  if (!warnings.length) return {};
+  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
+}
+
+function objectResponse(c: Context, def: KindDef, obj: KubeObject, code: 200 | 201, warnings: string[]): Response {
+  const form = negotiate(c.req.header('accept'));
+  const headers = { 'Content-Type': 'application/json', ...warningHeaders(warnings) };
+  switch (form) {
+    case 'table':
+      return c.body(JSON.stringify(table(def, [obj], { include: parseIncludeObject(c.req.query('includeObject')), resourceVersion: obj.metadata.resourceVersion })), code, headers);
+    case 'partial':
+      return c.body(JSON.stringify(partialMetadata(obj)), code, headers);
+    case 'yaml':
+      return c.body(toYaml(obj), code, { ...headers, 'Content-Type': 'application/yaml' });
+    default:
+      return c.body(JSON.stringify(obj), code, headers);
+  }
+}
+
+async function listResponse(c: Context, deps: Deps, scope: Scope): Promise<Response> {
+  const q = (k: string) => c.req.query(k);
+  const limitRaw = q('limit');
+  const limit = limitRaw === undefined ? undefined : Number(limitRaw);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw errors.badRequest(`invalid limit: ${limitRaw}`);
+  const form: ResponseForm = negotiate(c.req.header('accept'));
+  const page = await deps.rest.list(scope, {
+    labelSelector: q('labelSelector'),
+    fieldSelector: q('fieldSelector'),
+    limit,
+    continue: q('continue') || undefined,
+    resourceVersion: q('resourceVersion'),
+    resourceVersionMatch: q('resourceVersionMatch'),
+  });
+  const rv = String(page.rev);
+  const def = scope.def;
+  const objects = () => page.items.map((kv) => page.parsed?.get(kv) ?? (JSON.parse(jsonWithResourceVersion(kv)) as KubeObject));
+  if (form === 'table') {
+    const t = table(def, objects(), { include: parseIncludeObject(q('includeObject')), resourceVersion: rv, continue: page.continue });
+    return c.body(JSON.stringify(t), 200, { 'Content-Type': 'application/json' });
+  }
+  if (form === 'partial') return c.body(JSON.stringify(partialObjectMetadataList(objects(), rv, page.continue)), 200, { 'Content-Type': 'application/json' });
+  if (form === 'yaml') {
+    const list = { apiVersion: apiVersion(def), kind: def.listKind, metadata: { resourceVersion: rv, ...(page.continue ? { continue: page.continue } : {}) }, items: objects() };
+    return c.body(toYaml(list), 200, { 'Content-Type': 'application/yaml' });
+  }
+  // Plain JSON lists are assembled from stored text without re-parsing each item.
+  const meta = JSON.stringify({ resourceVersion: rv, ...(page.continue ? { continue: page.continue } : {}) });
+  let body = `{"kind":"${def.listKind}","apiVersion":"${apiVersion(def)}","metadata":${meta},"items":[`;
+  for (let i = 0; i < page.items.length; i++) {
+    if (i) body += ',';
+    body += jsonWithResourceVersion(page.items[i]);
+  }
+  body += ']}';
+  return c.body(body, 200, { 'Content-Type': 'application/json' });
+}
+
+async function handleScale(c: Context, deps: Deps, scope: Scope, method: string): Promise<Response> {
+  const spec = scope.def.subresources.scale!;
+  const main: Scope = { ...scope, subresource: undefined };
+  const respond = (obj: KubeObject) => c.body(JSON.stringify(scaleOf(obj, spec)), 200, { 'Content-Type': 'application/json' });
+  if (method === 'GET') return respond(await deps.rest.get(main));
+  if (method !== 'PUT' && method !== 'PATCH') throw errors.methodNotAllowed();
+  const current = await deps.rest.get(main);
+  const currentScale = scaleOf(current, spec);
+  let desired: unknown;
+  if (method === 'PUT') {
+    const body = await readObjectBody(c, deps.registry, scope.def);
+    desired = body.value;
+  } else {
+    const { type, value } = await readPatchBody(c, scope.def);
+    desired = patchScale(currentScale, type, value);
+  }
+  const replicas = replicasFromScale(desired, scope.def, currentScale);
+  const rv = (desired as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+  const patch = { metadata: rv ? { resourceVersion: rv } : {}, ...setPath(spec.specReplicasPath, replicas) };
+  const res = await deps.rest.patch(main, 'merge', patch, { ...writeOptions(c), fieldValidation: 'Ignore', force: false });
+  return respond(res.object);
+}
+
+function setPath(path: string, value: unknown): Record<string, unknown> {
+  const parts = path.split('.');
+  const root: Record<string, unknown> = {};
+  let cur = root;
+  for (let i = 0; i < parts.length - 1; i++) cur = cur[parts[i]] = {} as Record<string, unknown>;
+  cur[parts[parts.length - 1]] = value;
+  return root;
+}

@@ -1,0 +1,88 @@
+// Discovery documents computed from the registry: aggregated (apidiscovery.k8s.io v2 and v2beta1)
+// and the legacy /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v> forms.
+import type { KindDef } from '../api/kind.js';
+import type { GroupVersions, Registry } from '../api/registry.js';
+
+const SCALE_KIND = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+
+function subresourcesOf(def: KindDef) {
+  const subs: { subresource: string; responseKind: { group: string; version: string; kind: string }; verbs: string[] }[] = [];
+  if (def.subresources.scale) subs.push({ subresource: 'scale', responseKind: SCALE_KIND, verbs: ['get', 'patch', 'update'] });
+  if (def.subresources.status) subs.push({ subresource: 'status', responseKind: { group: def.group, version: def.version, kind: def.kind }, verbs: ['get', 'patch', 'update'] });
+  return subs;
+}
+
+function aggregatedResource(def: KindDef) {
+  const r: Record<string, unknown> = {
+    resource: def.plural,
+    responseKind: { group: def.group, version: def.version, kind: def.kind },
+    scope: def.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: def.singular,
+    verbs: def.verbs,
+  };
+  if (def.shortNames.length) r.shortNames = def.shortNames;
+  if (def.categories.length) r.categories = def.categories;
+  const subs = subresourcesOf(def);
+  if (subs.length) r.subresources = subs;
+  return r;
+}
+
+function aggregatedGroup(registry: Registry, gv: GroupVersions) {
+  return {
+    metadata: { name: gv.group, creationTimestamp: null },
+    versions: gv.versions.map((version) => ({
+      version,
+      resources: registry.inGroupVersion(gv.group, version).map(aggregatedResource),
+      freshness: 'Current',
+    })),
+  };
+}
+
+export type AggregatedVersion = 'v2' | 'v2beta1';
+
+export const aggregatedContentType = (v: AggregatedVersion) => `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+
+export function aggregatedDiscovery(registry: Registry, which: 'core' | 'groups', v: AggregatedVersion): string {
+  const groups = registry.groups.filter((g) => (which === 'core' ? g.group === '' : g.group !== ''));
+  return JSON.stringify({
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: `apidiscovery.k8s.io/${v}`,
+    metadata: {},
+    items: groups.map((g) => aggregatedGroup(registry, g)),
+  });
+}
+
+export function legacyCoreVersions(serverAddress: string): string {
+  return JSON.stringify({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] });
+}
+
+function apiGroup(gv: GroupVersions) {
+  const versions = gv.versions.map((version) => ({ groupVersion: `${gv.group}/${version}`, version }));
+  return { name: gv.group, versions, preferredVersion: versions[0] };
+}
+
+export function legacyGroupList(registry: Registry): string {
+  return JSON.stringify({ kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups.filter((g) => g.group !== '').map(apiGroup) });
+}
+
+export function legacyGroup(registry: Registry, group: string): string | undefined {
+  const gv = registry.groups.find((g) => g.group === group && group !== '');
+  return gv ? JSON.stringify({ kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(gv) }) : undefined;
+}
+
+export function legacyResourceList(registry: Registry, group: string, version: string): string | undefined {
+  if (!registry.hasGroupVersion(group, version)) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const def of registry.inGroupVersion(group, version)) {
+    const r: Record<string, unknown> = { name: def.plural, singularName: def.singular, namespaced: def.namespaced, kind: def.kind, verbs: def.verbs };
+    if (def.shortNames.length) r.shortNames = def.shortNames;
+    if (def.categories.length) r.categories = def.categories;
+    resources.push(r);
+    for (const sub of subresourcesOf(def)) {
+      const entry: Record<string, unknown> = { name: `${def.plural}/${sub.subresource}`, singularName: '', namespaced: def.namespaced, kind: sub.responseKind.kind, verbs: sub.verbs };
+      if (sub.subresource === 'scale') Object.assign(entry, { group: 'autoscaling', version: 'v1' });
+      resources.push(entry);
+    }
+  }
+  return JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources });
+}
