@@ -1,7 +1,7 @@
 // Label and field selectors compiled once per request, matched per object.
 import type { KindDef, KubeObject } from '../api/kind.js';
 import { matchesLabels, parseLabelSelector } from '../api/selectors/labels.js';
-import { matchesFields, parseFieldSelector, unsupportedFields } from '../api/selectors/fields.js';
+import { matchesFields, parseFieldSelector, unsupportedFieldMessage, unsupportedFields } from '../api/selectors/fields.js';
 import { errors } from './errors.js';
 
 export interface CompiledSelectors {
@@ -34,7 +34,7 @@ export function compileSelectors(def: KindDef, labelSelector?: string, fieldSele
   if (fields) {
     const bad = unsupportedFields(fields, supportedFieldSelectors(def));
     if (bad.length) {
-      throw errors.badRequest(`field label not supported: ${bad[0]}`);
+      throw errors.badRequest(unsupportedFieldMessage(bad[0], Object.keys(def.fieldSelectors).length > 0));
     }
   }
   if (!labels && !fields) return everything;

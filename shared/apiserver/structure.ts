@@ -3,7 +3,8 @@
 // Kubernetes objects never store fields their schema lacks).
 import { apiVersionOf, type KindDef, type KubeObject } from '../api/kind.js';
 import type { StructType, TypeNode } from '../api/schema/dsl.js';
-import { checkStructure, findDuplicateKeys } from '../api/schema/decode.js';
+import { checkStructure, decodeErrorMessage, findDuplicateKeys } from '../api/schema/decode.js';
+import { normalizeWireValues } from '../api/schema/walk.js';
 import { errors } from './errors.js';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -30,9 +31,8 @@ export function checkBodyStructure(def: KindDef, body: unknown, raw: string | un
   obj.kind = def.kind;
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   const report = checkStructure(obj, def.schema, { collectUnknown: mode !== 'Ignore' });
-  if (report.typeErrors.length) {
-    throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${report.typeErrors[0].message}`);
-  }
+  const decodeError = decodeErrorMessage(report);
+  if (decodeError) throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${decodeError}`);
   if (mode !== 'Ignore') {
     const problems = report.unknownFields.map((f) => `unknown field "${f}"`);
     if (raw !== undefined) problems.push(...findDuplicateKeys(raw).map((f) => `duplicate field "${f}"`));
@@ -42,6 +42,7 @@ export function checkBodyStructure(def: KindDef, body: unknown, raw: string | un
     }
   }
   pruneUnknown(obj, def.schema);
+  normalizeWireValues(obj, def.schema);
   return obj;
 }
 

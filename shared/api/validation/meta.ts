@@ -126,7 +126,11 @@ export function validateFinalizers(finalizers: unknown, path: string): FieldErro
     if (f === FINALIZER_FOREGROUND) foreground = true;
   }
   if (orphan && foreground) {
-    out.push(invalid(path, finalizers, `finalizer ${FINALIZER_ORPHAN} and ${FINALIZER_FOREGROUND} cannot be both set`));
+    out.push({
+      reason: 'FieldValueInvalid',
+      field: path,
+      message: `Invalid value: ${goStringSlice(finalizers as string[])}: finalizer ${FINALIZER_ORPHAN} and ${FINALIZER_FOREGROUND} cannot be both set`,
+    });
   }
   return out;
 }
