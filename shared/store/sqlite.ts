@@ -29,6 +29,7 @@ import {
   type WatchOptions,
 } from './contract.js';
 import { prefixEnd } from './keys.js';
+import { prepareStatements, SCHEMA, SCHEMA_VERSION, toEvent, toKeyValue, type KvRow, type LogRow } from './sqlite-schema.js';
 
 export interface HistoryRetention {
   /** Always keep at least this many most recent revisions (kine's default is 1000). */
@@ -72,26 +73,6 @@ const DEFAULT_RETENTION: Required<HistoryRetention> = {
 const BATCH = 1000;
 const COMPACT_BATCH = 500;
 
-interface KvRow {
-  key: string;
-  value: string;
-  rev: number;
-  create_rev: number;
-}
-
-interface LogRow {
-  rev: number;
-  key: string;
-  deleted: number;
-  /** 0 when this row created the key. */
-  create_rev: number;
-  /** Revision of the value this row replaced or deleted; 0 on create. */
-  prev_rev: number;
-  /** New value; null for deletions (the deleted value is the prev row's). */
-  value: string | null;
-  prev_value: string | null;
-}
-
 interface Watcher {
   prefix: string;
   /** Every change with a revision <= cursor has been delivered (or lies before afterRev). */
@@ -101,27 +82,6 @@ interface Watcher {
   closed: boolean;
   opts: WatchOptions;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS log (
-  rev INTEGER PRIMARY KEY AUTOINCREMENT,
-  key TEXT NOT NULL,
-  deleted INTEGER NOT NULL,
-  create_rev INTEGER NOT NULL,
-  prev_rev INTEGER NOT NULL,
-  value TEXT
-);
-CREATE INDEX IF NOT EXISTS log_key_rev ON log (key, rev);
-CREATE TABLE IF NOT EXISTS kv (
-  key TEXT PRIMARY KEY,
-  rev INTEGER NOT NULL,
-  create_rev INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-INSERT OR IGNORE INTO meta (name, value) VALUES ('schema', 1), ('compacted', 0), ('compact_done', 0);
-`;
-
-const LOG_COLUMNS = `l.rev, l.key, l.deleted, l.create_rev, l.prev_rev, l.value, p.value AS prev_value`;
 
 export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   return new SqliteStoreImpl(opts);
@@ -174,6 +134,11 @@ class SqliteStoreImpl implements SqliteStore {
     this.db.pragma('cache_size = -32768');
     this.db.pragma('mmap_size = 268435456');
     this.db.transaction(() => this.db.exec(SCHEMA)).immediate();
+    const schema = this.db.prepare("SELECT value FROM meta WHERE name = 'schema'").pluck().get();
+    if (schema !== SCHEMA_VERSION) {
+      this.db.close();
+      throw new Error(`${opts.path}: store schema version ${String(schema)}, this build reads ${SCHEMA_VERSION}`);
+    }
 
     this.stmt = prepareStatements(this.db);
     this.snapshotTx = this.db.transaction((fn: () => unknown) => fn());
@@ -214,7 +179,11 @@ class SqliteStoreImpl implements SqliteStore {
       const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
       const items: KeyValue[] = [];
       let more = false;
-      for (const row of statement.iterate(...params) as IterableIterator<KvRow & { deleted?: number }>) {
+      // A full read fetches all rows in one call; a paged or filtered one stops early.
+      const rows = (limit === Infinity && !opts.filter ? statement.all(...params) : statement.iterate(...params)) as Iterable<
+        KvRow & { deleted?: number }
+      >;
+      for (const row of rows) {
         if (row.deleted) continue;
         const kv = toKeyValue(row);
         if (opts.filter && !opts.filter(kv)) continue;
@@ -435,7 +404,7 @@ class SqliteStoreImpl implements SqliteStore {
     this.polling = true;
     try {
       for (const w of this.watchers) if (!w.live) this.catchUp(w);
-      while (this.pollNewRows()) {
+      while (!this.closed && this.pollNewRows()) {
         // a full batch: more rows are waiting
       }
     } catch (err) {
@@ -593,67 +562,6 @@ class SqliteStoreImpl implements SqliteStore {
     if (snapshotRev > 0) params.push(snapshotRev);
     return { statement, params };
   }
-}
-
-function prepareStatements(db: Db) {
-  return {
-    get: db.prepare('SELECT k.key, l.value, k.rev, k.create_rev FROM kv k JOIN log l ON l.rev = k.rev WHERE k.key = ?'),
-    head: db.prepare('SELECT rev, create_rev FROM kv WHERE key = ?'),
-    appendLog: db.prepare('INSERT INTO log (key, deleted, create_rev, prev_rev, value) VALUES (?, ?, ?, ?, ?)'),
-    insertKv: db.prepare('INSERT INTO kv (key, rev, create_rev) VALUES (?, ?, ?)'),
-    updateKv: db.prepare('UPDATE kv SET rev = ? WHERE key = ?'),
-    deleteKv: db.prepare('DELETE FROM kv WHERE key = ?'),
-    currentRev: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'log'").pluck(),
-    getMeta: db.prepare('SELECT value FROM meta WHERE name = ?').pluck(),
-    setMeta: db.prepare('UPDATE meta SET value = max(value, ?) WHERE name = ?'),
-    raiseCompacted: db.prepare("UPDATE meta SET value = max(value, ?) WHERE name = 'compacted'"),
-    newRows: db.prepare(
-      `SELECT ${LOG_COLUMNS} FROM log l LEFT JOIN log p ON p.rev = l.prev_rev
-       WHERE l.rev > ? ORDER BY l.rev LIMIT ?`,
-    ),
-    // `+l.key` keeps the planner on the rowid (revision) range, which is what a catch-up walks.
-    catchUp: db.prepare(
-      `SELECT ${LOG_COLUMNS} FROM log l LEFT JOIN log p ON p.rev = l.prev_rev
-       WHERE l.rev > $after AND l.rev <= $until AND +l.key >= $lo AND ($hi IS NULL OR +l.key < $hi)
-       ORDER BY l.rev LIMIT $limit`,
-    ),
-    nthLogRevAfter: db.prepare('SELECT rev FROM log WHERE rev > ? ORDER BY rev LIMIT 1 OFFSET ?').pluck(),
-    deleteSuperseded: db.prepare(
-      `DELETE FROM log WHERE rev IN (
-         SELECT o.rev FROM log n JOIN log o ON o.key = n.key AND o.rev < n.rev
-         WHERE n.rev > ? AND n.rev <= ?)`,
-    ),
-    deleteBareTombstones: db.prepare(
-      `DELETE FROM log WHERE rev > ? AND rev <= ? AND deleted = 1
-         AND NOT EXISTS (SELECT 1 FROM log e WHERE e.key = log.key AND e.rev < log.rev)`,
-    ),
-  };
-}
-
-function toKeyValue(row: KvRow): KeyValue {
-  return { key: row.key, value: row.value, rev: row.rev, createRev: row.create_rev || row.rev };
-}
-
-function toEvent(row: LogRow): WatchEvent {
-  const createRev = row.create_rev || row.rev;
-  const prev: KeyValue | undefined =
-    row.prev_rev > 0 ? { key: row.key, value: row.prev_value ?? '', rev: row.prev_rev, createRev } : undefined;
-  if (row.deleted) {
-    return {
-      type: 'DELETE',
-      key: row.key,
-      kv: { key: row.key, value: prev?.value ?? '', rev: row.rev, createRev },
-      prev,
-      created: false,
-    };
-  }
-  return {
-    type: 'PUT',
-    key: row.key,
-    kv: { key: row.key, value: row.value ?? '', rev: row.rev, createRev },
-    prev,
-    created: row.create_rev === 0,
-  };
 }
 
 function asStoreError(err: unknown): unknown {
