@@ -4,10 +4,8 @@ import { Hono } from 'hono';
 import type { Registry } from '../../shared/api/registry.js';
 import { buildOpenApiV3 } from '../../shared/api/openapi/v3.js';
 import { buildOpenApiV2 } from '../../shared/api/openapi/v2.js';
-import { encodeOpenApiV2Protobuf } from '../../shared/api/openapi/gnostic.js';
+import { encodeOpenApiV2Protobuf, OPENAPI_V2_PROTOBUF_ACCEPT, OPENAPI_V2_PROTOBUF_CONTENT_TYPE } from '../../shared/api/openapi/gnostic.js';
 import { errors } from '../../shared/apiserver/errors.js';
-
-const PROTOBUF_V2 = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
 export function openApiRoutes(registry: Registry): Hono {
   const app = new Hono();
@@ -26,8 +24,8 @@ export function openApiRoutes(registry: Registry): Hono {
   app.get('/v2', (c) => {
     const doc = getV2();
     const accept = c.req.header('accept') ?? '';
-    if (accept.includes(PROTOBUF_V2)) {
-      return c.body(doc.protobuf as unknown as ArrayBuffer, 200, { 'Content-Type': PROTOBUF_V2, Etag: doc.etag });
+    if (accept.includes(OPENAPI_V2_PROTOBUF_ACCEPT)) {
+      return c.body(doc.protobuf as unknown as ArrayBuffer, 200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, Etag: doc.etag });
     }
     return c.body(doc.json, 200, { 'Content-Type': 'application/json', Etag: doc.etag });
   });

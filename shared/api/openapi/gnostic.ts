@@ -1,13 +1,16 @@
-// Swagger 2.0 JSON -> gnostic openapi_v2.Document protobuf, the body of /openapi/v2 for
-// `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf`. kubectl <= 1.28 reads
-// it for validation, explain and the fieldValidation probe.
+// Swagger 2.0 JSON -> gnostic openapi_v2.Document protobuf, the body of /openapi/v2 when the
+// client accepts com.github.proto-openapi.spec.v2 protobuf. kubectl <= 1.28 reads it for
+// validation, explain and the fieldValidation probe.
 //
 // Values that JSON schema leaves free-form (default, enum, example, x-* extensions) travel as
 // Any{yaml}; we write JSON text there, which every YAML parser reads.
 import protobuf from 'protobufjs';
 import { GNOSTIC_OPENAPI_V2_DESCRIPTOR } from './gnostic-descriptor.js';
 
-export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** What kubectl asks for in Accept (with '@', which Go's mime parser rejects in a Content-Type). */
+export const OPENAPI_V2_PROTOBUF_ACCEPT = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** Content-Type to answer with, as kube-openapi does; kubectl fails on the '@' form ("mime: unexpected content after media subtype"). */
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 type Json = Record<string, unknown>;
 type Msg = Record<string, unknown>;

@@ -43,7 +43,7 @@ export function buildRegistry(kinds: readonly KindDef[], extraTypes: readonly St
   for (const t of extraTypes) add(t);
   for (const k of kinds) add(k.schema);
   const lookup = (name: string): StructType | undefined => byName.get(name);
-  for (const t of supportStructs(kinds, lookup).values()) add(t);
+  for (const t of supportStructs(kinds).values()) add(t);
   for (const k of kinds) add(listStruct(k, lookup));
 
   const kindGvks = new Map<string, GroupVersionKind[]>();

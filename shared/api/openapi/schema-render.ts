@@ -43,6 +43,7 @@ function specialSchema(kind: SpecialName, flavor: Flavor): JsonSchema {
  */
 export class SchemaRenderer {
   readonly referenced = new Set<string>();
+  private fresh: string[] = [];
 
   constructor(
     private readonly flavor: Flavor,
@@ -50,7 +51,10 @@ export class SchemaRenderer {
   ) {}
 
   refTo(name: string): string {
-    this.referenced.add(name);
+    if (!this.referenced.has(name)) {
+      this.referenced.add(name);
+      this.fresh.push(name);
+    }
     return this.flavor === 'v3' ? `#/components/schemas/${name}` : `#/definitions/${name}`;
   }
 
@@ -69,6 +73,13 @@ export class SchemaRenderer {
     const gvks = this.registry.gvks(t.name);
     if (gvks.length > 0) out['x-kubernetes-group-version-kind'] = gvks;
     if (t.mapType) out['x-kubernetes-map-type'] = t.mapType;
+    return out;
+  }
+
+  /** Names referenced for the first time since the last call. */
+  takeNewReferences(): string[] {
+    const out = this.fresh;
+    this.fresh = [];
     return out;
   }
 
@@ -143,7 +154,7 @@ function isNamedSpecial(node: TypeNode): node is { t: SpecialName } {
  */
 export function renderSchemas(renderer: SchemaRenderer, registry: TypeRegistry, roots: Iterable<string>): Record<string, JsonSchema> {
   const out = new Map<string, JsonSchema>();
-  const pending = [...roots];
+  const pending = [...roots, ...renderer.takeNewReferences()];
   while (pending.length > 0) {
     const name = pending.pop() as string;
     if (out.has(name)) continue;
@@ -151,7 +162,7 @@ export function renderSchemas(renderer: SchemaRenderer, registry: TypeRegistry, 
     const schema = t ? renderer.renderStruct(t) : renderer.renderSpecial(name);
     if (!schema) throw new Error(`openapi: no schema named ${name}`);
     out.set(name, schema);
-    for (const ref of renderer.referenced) if (!out.has(ref)) pending.push(ref);
+    pending.push(...renderer.takeNewReferences());
   }
   return Object.fromEntries([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -1,12 +1,14 @@
 // Types that every OpenAPI document refers to but no KindDef reaches: list wrappers, the meta
 // types used by operations (Status, DeleteOptions, WatchEvent, Patch) and autoscaling/v1 Scale.
-import { any, field, int32, list, ref, str, struct, type StructType } from '../schema/dsl.js';
+// WatchEvent and Patch are declared here because meta.ts does not declare them; a same-named
+// struct from the kinds or OpenApiBuildOptions.extraTypes replaces any of these.
+import { any, field, list, ref, str, struct, type StructType } from '../schema/dsl.js';
 import type { KindDef } from '../kind.js';
-import { DeleteOptions, ListMeta, ObjectMeta, Status } from '../types/meta.js';
+import { Scale } from '../types/autoscaling-v1.js';
+import { DeleteOptions, ListMeta, Status } from '../types/meta.js';
 
 export const META_V1 = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 export const NAMES = {
-  objectMeta: `${META_V1}.ObjectMeta`,
   listMeta: `${META_V1}.ListMeta`,
   status: `${META_V1}.Status`,
   deleteOptions: `${META_V1}.DeleteOptions`,
@@ -42,12 +44,8 @@ export function listStruct(def: KindDef, lookup: Lookup): StructType {
   );
 }
 
-/**
- * Support types keyed by schema name. `lookup` returns a same-named type reachable from the kinds
- * (or passed in explicitly), which always wins over the definitions here.
- */
-export function supportStructs(kinds: readonly KindDef[], lookup: Lookup): Map<string, StructType> {
-  const objectMeta = (): StructType => lookup(NAMES.objectMeta) ?? ObjectMeta;
+/** Support types keyed by schema name; the registry adds them only under names still free. */
+export function supportStructs(kinds: readonly KindDef[]): Map<string, StructType> {
   const groupVersions = uniqueGroupVersions(kinds);
 
   const watchEvent = struct(
@@ -62,26 +60,7 @@ export function supportStructs(kinds: readonly KindDef[], lookup: Lookup): Map<s
 
   const patch = struct(NAMES.patch, 'Body of a PATCH request; its format follows the Content-Type.', {});
 
-  const scaleSpec = struct('io.k8s.api.autoscaling.v1.ScaleSpec', 'Desired size of a scalable resource.', {
-    replicas: field(int32(), 1, 'Desired number of instances.'),
-  });
-  const scaleStatus = struct('io.k8s.api.autoscaling.v1.ScaleStatus', 'Observed size of a scalable resource.', {
-    replicas: field(int32(), 1, 'Number of instances actually observed.', { required: true }),
-    selector: field(str(), 2, 'Label selector, in string form, matching the counted pods.'),
-  });
-  const scale = struct(
-    NAMES.scale,
-    'The scale subresource of a scalable resource.',
-    {
-      ...typeMeta,
-      metadata: field(ref(objectMeta), 1, 'Standard object metadata.'),
-      spec: field(ref(() => lookup(scaleSpec.name) ?? scaleSpec), 2, 'Desired size.'),
-      status: field(ref(() => lookup(scaleStatus.name) ?? scaleStatus), 3, 'Observed size; read-only.'),
-    },
-    { gvk: [{ group: 'autoscaling', version: 'v1', kind: 'Scale' }] },
-  );
-
-  const all = [ListMeta, Status, DeleteOptions, watchEvent, patch, scale, scaleSpec, scaleStatus];
+  const all = [ListMeta, Status, DeleteOptions, watchEvent, patch, Scale];
   return new Map(all.map((t) => [t.name, t]));
 }
 
