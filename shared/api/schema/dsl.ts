@@ -49,6 +49,7 @@ export interface FieldError {
   reason:
     | 'FieldValueRequired'
     | 'FieldValueInvalid'
+    | 'FieldValueNotFound'
     | 'FieldValueNotSupported'
     | 'FieldValueDuplicate'
     | 'FieldValueForbidden'

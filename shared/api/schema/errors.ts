@@ -53,3 +53,9 @@ export const tooMany = (field: string, actual: number, max: number): FieldError 
 
 /** Kubernetes prints a field error as "<field>: <message>". */
 export const formatFieldError = (e: FieldError): string => (e.field ? `${e.field}: ${e.message}` : e.message);
+
+export const notFound = (field: string, value: unknown): FieldError => ({
+  reason: 'FieldValueNotFound',
+  field,
+  message: `Not found: ${renderValue(value)}`,
+});

@@ -12,8 +12,6 @@ export const asObj = (v: unknown): Obj => (isObj(v) ? v : {});
 export const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const asStr = (v: unknown): string => (typeof v === 'string' ? v : '');
 export const asNum = (v: unknown): number => (typeof v === 'number' ? v : 0);
-/** Present but holding Go's zero value: the "set but empty" case that schema-level required checks do not see. */
-export const isEmptyValue = (v: unknown): boolean => v === '' || v === 0 || v === null;
 
 export const child = (path: string, name: string): string => (path ? `${path}.${name}` : name);
 export const index = (path: string, i: number): string => `${path}[${i}]`;

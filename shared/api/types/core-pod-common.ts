@@ -23,6 +23,23 @@ export function defaultIfZero(obj: Record<string, unknown>, key: string, value: 
   if (obj[key] === undefined || obj[key] === null || obj[key] === 0) obj[key] = value;
 }
 
+const IMAGE_REFERENCE = /^(?:([a-zA-Z0-9.-]+(?::[0-9]+)?)\/)?([a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)(?::([\w][\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$/;
+
+/**
+ * Pull policy Kubernetes derives from an image reference: Always for ":latest" or no tag and no
+ * digest, otherwise IfNotPresent (also for references that do not parse).
+ */
+export function defaultPullPolicy(image: unknown): 'Always' | 'IfNotPresent' {
+  if (typeof image !== 'string') return 'IfNotPresent';
+  const m = IMAGE_REFERENCE.exec(image);
+  if (!m) return 'IfNotPresent';
+  const [, domain, , tag, digest] = m;
+  // A first component without '.', ':' or "localhost" is part of the repository, not a registry.
+  if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost' && /[A-Z]/.test(domain)) return 'IfNotPresent';
+  if (tag === 'latest') return 'Always';
+  return tag === undefined && digest === undefined ? 'Always' : 'IfNotPresent';
+}
+
 const inlineName = (description: string) => field(str(), undefined, description);
 
 export const LocalObjectReference: StructType = struct(
@@ -32,20 +49,8 @@ export const LocalObjectReference: StructType = struct(
   { mapType: 'atomic' },
 );
 
-export const ObjectReference: StructType = struct(
-  `${CORE}.ObjectReference`,
-  'Points at any object by kind, namespace and name.',
-  {
-    kind: field(str(), 1, 'Kind of the referenced object.'),
-    namespace: field(str(), 2, 'Namespace of the referenced object.'),
-    name: field(str(), 3, 'Name of the referenced object.'),
-    uid: field(str(), 4, 'UID of the referenced object.'),
-    apiVersion: field(str(), 5, 'API version of the referenced object.'),
-    resourceVersion: field(str(), 6, 'Specific resourceVersion the reference is about, if any.'),
-    fieldPath: field(str(), 7, 'Part of the object being referred to, e.g. spec.containers{name}.'),
-  },
-  { mapType: 'atomic' },
-);
+/** ObjectReference is declared once, next to Binding; re-exported here for the pod family. */
+export { ObjectReference } from './core-reference.js';
 
 export const SecretReference: StructType = struct(
   `${CORE}.SecretReference`,

@@ -99,7 +99,8 @@ export const Condition: StructType = struct(`${META}.Condition`, 'One observed a
   observedGeneration: field(int64(), 3, 'metadata.generation the condition was computed from.'),
   lastTransitionTime: field(time(), 4, 'When the status last changed.', { required: true }),
   reason: field(str(), 5, 'Machine-readable CamelCase reason for the last transition.', { required: true }),
-  message: field(str(), 6, 'Human-readable details about the last transition.', { required: true }),
+  // Required in Kubernetes' OpenAPI yet allowed to be empty; the schema check treats "" as missing.
+  message: field(str(), 6, 'Human-readable details about the last transition.'),
 });
 
 export const StatusCause: StructType = struct(`${META}.StatusCause`, 'One specific cause of a failed request.', {
