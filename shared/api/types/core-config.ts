@@ -43,7 +43,12 @@ export const Secret: StructType = struct(
     stringData: field(map(str()), 4, 'Write-only convenience: plain-text values merged into data when written.'),
     type: field(str(), 3, 'Kind of secret, e.g. Opaque or kubernetes.io/tls; fixes which keys must be present.', { default: 'Opaque' }),
   },
-  { gvk: [{ group: '', version: 'v1', kind: 'Secret' }] },
+  {
+    gvk: [{ group: '', version: 'v1', kind: 'Secret' }],
+    defaults: (secret) => {
+      if (!secret.type) secret.type = 'Opaque';
+    },
+  },
 );
 
 export const SecretList: StructType = struct(

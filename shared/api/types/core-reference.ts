@@ -5,10 +5,10 @@ import { ObjectMeta } from './meta.js';
 
 export const CORE = 'io.k8s.api.core.v1';
 
-/** apiVersion/kind of top-level objects: carried by the protobuf envelope, not the message. */
+/** kind/apiVersion of top-level objects (Go's field order): carried by the protobuf envelope, not the message. */
 export const typeMeta = {
-  apiVersion: field(str(), undefined, 'Versioned schema of this representation (group/version).'),
   kind: field(str(), undefined, 'REST resource kind this object represents, in CamelCase.'),
+  apiVersion: field(str(), undefined, 'Versioned schema of this representation (group/version).'),
 };
 
 export const ObjectReference: StructType = struct(

@@ -7,7 +7,7 @@ import { validateDNS1123Label, validateDNS1123Subdomain, validateLabels } from '
 import { Condition, ListMeta, ObjectMeta } from './meta.js';
 import { CORE, typeMeta } from './core-reference.js';
 import {
-  asList, asNum, asObj, asStr, duplicateRendered, FIELD_IMMUTABLE, goSlice, index, invalidRendered, isIPv6, join, key,
+  asList, asNum, asObj, asStr, duplicateRendered, FIELD_IMMUTABLE, goSlice, index, invalidRendered, isIPv6, join, key, parseIP,
   portNumberMessages, validateCIDR, validateIP, validateNonSpecialIP, validatePortNumOrName, validateProtocol,
   validateQualifiedNameAt, type Obj,
 } from './core-validation.js';
@@ -105,7 +105,7 @@ export const Service: StructType = struct(
     spec: field(ref(() => ServiceSpec), 2, 'Desired behaviour of the Service.', { default: {} }),
     status: field(ref(() => ServiceStatus), 3, 'Observed state of the Service; written by the system.', { default: {} }),
   },
-  { gvk: [{ group: '', version: 'v1', kind: 'Service' }] },
+  { gvk: [{ group: '', version: 'v1', kind: 'Service' }], defaults: defaultLoadBalancerIPMode },
 );
 
 export const ServiceList: StructType = struct(
@@ -182,6 +182,15 @@ function defaultIPFamilies(spec: Obj): void {
   if (asList(spec.ipFamilies).length === 0) spec.ipFamilies = [!headless && isIPv6(firstIP) ? 'IPv6' : 'IPv4'];
 }
 
+/** Load-balancer ingress IPs of a LoadBalancer Service are VIPs unless said otherwise. */
+function defaultLoadBalancerIPMode(svc: Obj): void {
+  if (typeOf(specOf(svc)) !== 'LoadBalancer') return;
+  for (const i of asList(asObj(asObj(svc.status)?.loadBalancer)?.ingress)) {
+    const ingress = asObj(i);
+    if (ingress && asStr(ingress.ip) && ingress.ipMode == null) ingress.ipMode = 'VIP';
+  }
+}
+
 // ---- create / update preparation ------------------------------------------------------------------------
 
 const sameList = (a: unknown, b: unknown): boolean => JSON.stringify(asList(a)) === JSON.stringify(asList(b));
@@ -196,11 +205,16 @@ export function prepareServiceForCreate(svc: Obj): void {
 
 /** Keeps allocated values a client left out, syncs clusterIP/clusterIPs and drops fields a type change makes moot. */
 export function prepareServiceForUpdate(svc: Obj, old: Obj): void {
-  const spec = specOf(svc);
+  const spec = (svc.spec = specOf(svc));
   const oldSpec = specOf(old);
+  // This runs before decode-time defaulting; the type decides what is kept or dropped.
+  if (!spec.type) spec.type = 'ClusterIP';
   patchAllocatedValues(spec, oldSpec);
   normalizeClusterIPsOnUpdate(spec, oldSpec);
   dropTypeDependentFields(spec, oldSpec);
+  // Only LoadBalancer Services have a load balancer to report on.
+  const status = asObj(svc.status);
+  if (status && spec.type !== 'LoadBalancer') status.loadBalancer = {};
 }
 
 function patchAllocatedValues(spec: Obj, oldSpec: Obj): void {
@@ -492,6 +506,33 @@ function validateTrafficPolicies(spec: Obj): FieldError[] {
   return errs;
 }
 
+/** ValidateLoadBalancerStatus: what a load-balancer controller may report. */
+function validateLoadBalancerStatus(svc: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  const path = 'status.loadBalancer.ingress';
+  const ingresses = asList(asObj(asObj(svc.status)?.loadBalancer)?.ingress);
+  if (ingresses.length && typeOf(specOf(svc)) !== 'LoadBalancer') {
+    return [forbidden(path, "may only be used when `spec.type` is 'LoadBalancer'")];
+  }
+  ingresses.forEach((raw, i) => {
+    const ingress = asObj(raw) ?? {};
+    const p = index(path, i);
+    const ip = asStr(ingress.ip);
+    if (ip) errs.push(...validateIP(ip, join(p, 'ip')));
+    // A missing ipMode is defaulted to VIP on decode, so only a misplaced or unknown one is reported.
+    if (ingress.ipMode != null) {
+      if (!ip) errs.push(forbidden(join(p, 'ipMode'), 'may not be specified when `ip` is not set'));
+      else if (!['Proxy', 'VIP'].includes(asStr(ingress.ipMode))) errs.push(notSupported(join(p, 'ipMode'), ingress.ipMode, ['Proxy', 'VIP']));
+    }
+    const hostname = asStr(ingress.hostname);
+    if (hostname) {
+      errs.push(...validateDNS1123Subdomain(hostname, join(p, 'hostname')));
+      if (parseIP(hostname)) errs.push(invalid(join(p, 'hostname'), hostname, 'must be a DNS name, not an IP address'));
+    }
+  });
+  return errs;
+}
+
 /** ValidateServiceUpdate: primary cluster IP and family are fixed once set; so is the health check port. */
 export function validateServiceUpdate(svc: Obj, old: Obj): FieldError[] {
   const errs: FieldError[] = [];
@@ -529,5 +570,5 @@ export function validateServiceUpdate(svc: Obj, old: Obj): FieldError[] {
   if (needsHealthCheck(oldSpec) && needsHealthCheck(spec) && asNum(spec.healthCheckNodePort) !== asNum(oldSpec.healthCheckNodePort)) {
     errs.push(forbidden('spec.healthCheckNodePort', FIELD_IMMUTABLE));
   }
-  return [...errs, ...validateService(svc)];
+  return [...errs, ...validateService(svc), ...validateLoadBalancerStatus(svc)];
 }
