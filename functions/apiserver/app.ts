@@ -24,6 +24,22 @@ import { openApiRoutes } from './openapi.js';
 import { versionInfo } from './version.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+async function drain(body: ReadableStream<Uint8Array> | null, limit: number): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let seen = 0;
+  try {
+    while (seen <= limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
 
 export interface ApiServerDeps {
   store: Store;
@@ -67,13 +83,19 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   app.get('/version', (c) => c.json(versionInfo()));
 
   app.use('*', authenticate(deps.authenticator));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status),
-    }),
-  );
+  const streamingLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status, { Connection: 'close' }),
+  });
+  app.use('*', async (c, next) => {
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      // Read (and drop) what the client is sending so it can read our answer instead of a reset.
+      await drain(c.req.raw.body, DRAIN_LIMIT_BYTES);
+      return statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status, { Connection: 'close' });
+    }
+    return streamingLimit(c, next);
+  });
 
   const aggregated = (c: Context): AggregatedVersion | undefined => {
     const accept = c.req.header('accept') ?? '';
