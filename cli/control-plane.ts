@@ -62,6 +62,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       if (!(e instanceof ApiError && e.code === 409)) throw e;
     }
   }
+  await namespaces.start();
   await namespaces.resumePending();
 
   const server = await new Promise<Server>((resolveServer, reject) => {
@@ -91,6 +92,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         server.close(() => r());
         server.closeAllConnections?.();
       });
+      namespaces.stop();
       await store.close();
     },
   };

@@ -11,6 +11,9 @@ import type { Logger } from './logger.js';
 
 export class NamespaceLifecycle {
   private readonly finalizing = new Set<string>();
+  /** Namespace name -> phase, kept current by a watch (an informer, as kube-apiserver's admission uses). */
+  private readonly phases = new Map<string, string>();
+  private watch?: { close(): void };
 
   constructor(
     private readonly store: Store,
@@ -22,13 +25,39 @@ export class NamespaceLifecycle {
     return this.registry.resource('', 'v1', 'namespaces')!;
   }
 
+  /** Fill the namespace cache and keep it current. */
+  async start(): Promise<void> {
+    const prefix = collectionPrefix(this.namespaceDef);
+    const { items, rev } = await this.store.list({ prefix });
+    for (const kv of items) this.phases.set(nameOf(kv.key), phaseOf(kv.value));
+    this.watch = this.store.watch({
+      prefix,
+      afterRev: rev,
+      onEvents: (events) => {
+        for (const ev of events) {
+          if (ev.type === 'DELETE') this.phases.delete(nameOf(ev.key));
+          else this.phases.set(nameOf(ev.key), phaseOf(ev.kv.value));
+        }
+      },
+      onError: () => this.phases.clear(),
+    });
+  }
+
+  stop(): void {
+    this.watch?.close();
+  }
+
   /** Refuse creation in a missing (404) or terminating (403) namespace. */
   async admitCreate(def: KindDef, obj: KubeObject): Promise<void> {
     const ns = obj.metadata.namespace;
     if (!ns) return;
-    const kv = await this.store.get(objectKey(this.namespaceDef, undefined, ns));
-    if (!kv) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
-    const phase = (decodeFromStore(kv).status as { phase?: string } | undefined)?.phase;
+    let phase = this.phases.get(ns);
+    if (phase === undefined) {
+      // A cache miss may be a namespace created a moment ago: ask the store.
+      const kv = await this.store.get(objectKey(this.namespaceDef, undefined, ns));
+      if (!kv) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
+      phase = phaseOf(kv.value);
+    }
     if (phase === 'Terminating') {
       const message = `unable to create new content in namespace ${ns} because it is being terminated`;
       throw errors.forbidden({ group: def.group, resource: def.plural }, obj.metadata.name ?? '', message, [
@@ -91,3 +120,6 @@ export class NamespaceLifecycle {
     }
   }
 }
+
+const nameOf = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
+const phaseOf = (value: string): string => (JSON.parse(value) as { status?: { phase?: string } }).status?.phase ?? 'Active';

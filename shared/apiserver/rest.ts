@@ -327,7 +327,7 @@ export class RestStorage {
       });
     }
     // An object being deleted whose last finalizer was just removed is deleted now.
-    const finalizing = next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && !isGracefullyTerminating(def, next);
+    const finalizing = next.metadata.deletionTimestamp && !hasPendingFinalizers(def, next) && !isGracefullyTerminating(def, next);
     if (deepEqual(next, current) && !finalizing) return { object: current, warnings, created: false };
     if (opts.dryRun) return { object: next, warnings, created: false };
     if (finalizing) {
@@ -517,6 +517,12 @@ function gracePeriodFor(def: KindDef, obj: KubeObject, options: DeleteOptions): 
   if (phase === 'Succeeded' || phase === 'Failed') return 0;
   const grace = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
   return Math.max(0, grace);
+}
+
+/** Finalizers still to run: metadata.finalizers, and for namespaces also spec.finalizers. */
+function hasPendingFinalizers(def: KindDef, obj: KubeObject): boolean {
+  if (obj.metadata.finalizers?.length) return true;
+  return def.group === '' && def.plural === 'namespaces' && !!(obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length;
 }
 
 function isGracefullyTerminating(def: KindDef, obj: KubeObject): boolean {

@@ -117,6 +117,22 @@ describe('bad input', () => {
     const r = await api(server, 'POST', '/api/v1/namespaces/nowhere/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }) });
     expectStatus(r, 404, 'NotFound');
     expect(r.json.message).toBe('namespaces "nowhere" not found');
+
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'closing', finalizers: ['example.com/hold'] } };
+    expect((await api(server, 'POST', '/api/v1/namespaces', { body: JSON.stringify(ns) })).status).toBe(201);
+    const del = await api(server, 'DELETE', '/api/v1/namespaces/closing');
+    expect(del.status).toBe(200);
+    expect(del.json.status.phase).toBe('Terminating');
+    const refused = await api(server, 'POST', '/api/v1/namespaces/closing/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }) });
+    expectStatus(refused, 403, 'Forbidden');
+    expect(refused.json.message).toBe('configmaps "late" is forbidden: unable to create new content in namespace closing because it is being terminated');
+    expect(refused.json.details.causes).toEqual([
+      { reason: 'NamespaceTerminating', message: 'unable to create new content in namespace closing because it is being terminated', field: 'metadata.namespace' },
+    ]);
+    const release = await api(server, 'PATCH', '/api/v1/namespaces/closing', { body: JSON.stringify({ metadata: { finalizers: null } }), contentType: 'application/merge-patch+json' });
+    expect(release.status).toBe(200);
+    for (let i = 0; i < 50 && (await api(server, 'GET', '/api/v1/namespaces/closing')).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await api(server, 'GET', '/api/v1/namespaces/closing')).status).toBe(404);
   });
 
   it('unknown paths and methods get 404 and 405', async () => {
