@@ -156,7 +156,7 @@ export class RestStorage {
     def.prepareForCreate?.(obj);
     applyDefaults(obj, def.schema);
     this.validate(scope, obj, undefined);
-    obj.metadata.managedFields = trackUpdate({ updated: obj, manager: this.manager(opts), apiVersion: apiVersion(def), schema: def.schema, now: rfc3339(now) });
+    setManagedFields(obj, trackUpdate({ updated: obj, manager: this.manager(opts), apiVersion: apiVersion(def), schema: def.schema, now: rfc3339(now), ignoredFields: ignoredFields(scope) }));
     if (def.namespaced) await this.namespaces.admitCreate(def, obj);
     if (opts.dryRun) return { object: obj, warnings, created: true };
     try {
@@ -248,6 +248,9 @@ export class RestStorage {
         apiVersion: apiVersion(scope.def),
         schema: scope.def.schema,
         now: rfc3339(now),
+        kind: scope.def.kind,
+        subresource: scope.subresource,
+        ignoredFields: ignoredFields(scope),
       });
     } catch (e) {
       throw patchErrorToApi(e);
@@ -316,15 +319,19 @@ export class RestStorage {
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     this.validate(scope, next, current);
     if (trackManagedFields) {
-      next.metadata.managedFields = trackUpdate({
-        live: current,
-        updated: next,
-        manager: this.manager(opts),
-        apiVersion: apiVersion(def),
-        schema: def.schema,
-        now: rfc3339(now),
-        subresource: scope.subresource,
-      });
+      setManagedFields(
+        next,
+        trackUpdate({
+          live: current,
+          updated: next,
+          manager: this.manager(opts),
+          apiVersion: apiVersion(def),
+          schema: def.schema,
+          now: rfc3339(now),
+          subresource: scope.subresource,
+          ignoredFields: ignoredFields(scope),
+        }),
+      );
     }
     // An object being deleted whose last finalizer was just removed is deleted now.
     const finalizing = next.metadata.deletionTimestamp && !hasPendingFinalizers(def, next) && !isGracefullyTerminating(def, next);
@@ -577,11 +584,26 @@ export function translateStoreError(e: unknown, scope: Scope, fromContinue = fal
 function patchErrorToApi(e: unknown): unknown {
   if (e instanceof ApiError) return e;
   if (e instanceof PatchError) {
-    const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code };
-    if (e.causes?.length) status.details = { causes: e.causes };
+    const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message } as Status;
+    if (e.reason) status.reason = e.reason;
+    if (e.causes?.length) status.details = { causes: e.causes.map((c) => (c.field ? c : { reason: c.reason, message: c.message })) };
+    status.code = e.code;
     return new ApiError(status);
   }
   return e;
+}
+
+/** Fields a write through this endpoint does not own: status for the main resource, the rest for /status. */
+function ignoredFields(scope: Scope): string[] {
+  const { def } = scope;
+  if (scope.subresource === 'status') return Object.keys(def.schema.fields).filter((f) => !def.statusFields.includes(f) && f !== 'metadata' && f !== 'apiVersion' && f !== 'kind');
+  return def.statusFields;
+}
+
+/** An empty managedFields list means "track nothing": drop the field. */
+function setManagedFields(obj: KubeObject, entries: KubeObject['metadata']['managedFields']): void {
+  if (entries && entries.length) obj.metadata.managedFields = entries;
+  else delete obj.metadata.managedFields;
 }
 
 export { successStatus };
