@@ -75,6 +75,15 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   });
   app.notFound((c) => statusResponse(c, errors.pathNotFound().status));
 
+  // One structured line per request at debug level: method, path, status, duration. Bodies are
+  // never logged, so Secret data cannot reach the log.
+  app.use('*', async (c, next) => {
+    if (!log.isLevelEnabled('debug')) return next();
+    const started = performance.now();
+    await next();
+    log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: +(performance.now() - started).toFixed(2), userAgent: c.req.header('user-agent') }, 'request');
+  });
+
   // Health and version are public, as kube-apiserver's system:public-info-viewer makes them.
   const ok = (c: Context) => c.text('ok');
   app.get('/healthz', ok);

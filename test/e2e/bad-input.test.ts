@@ -4,7 +4,7 @@ import { api, removeDir, startServer, type RunningServer } from './harness.js';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ logLevel: 'debug' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -139,6 +139,19 @@ describe('bad input', () => {
     expectStatus(await api(server, 'GET', '/api/v1/widgets'), 404, 'NotFound');
     const r = await api(server, 'PUT', '/api', { body: '{}' });
     expect(r.json).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server does not allow this method on the requested resource', reason: 'MethodNotAllowed', details: {}, code: 405 });
+  });
+
+  it('never writes Secret data to the log', async () => {
+    const value = 'sup3r-s3cret-value';
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hush' }, stringData: { password: value }, data: { token: Buffer.from(value).toString('base64') } };
+    expect((await api(server, 'POST', '/api/v1/namespaces/default/secrets', { body: JSON.stringify(secret) })).status).toBe(201);
+    const invalid = { ...secret, metadata: { name: 'Bad_Name' } };
+    expect((await api(server, 'POST', '/api/v1/namespaces/default/secrets', { body: JSON.stringify(invalid) })).status).toBe(422);
+    expect((await api(server, 'GET', '/api/v1/namespaces/default/secrets/hush')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.logs()).toContain('"path":"/api/v1/namespaces/default/secrets"');
+    expect(server.logs()).not.toContain(value);
+    expect(server.logs()).not.toContain(Buffer.from(value).toString('base64'));
   });
 
   it('is still serving after all of that', async () => {

@@ -39,10 +39,10 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(opts: { dataDir?: string; port?: number } = {}): Promise<RunningServer> {
+export async function startServer(opts: { dataDir?: string; port?: number; logLevel?: string } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-e2e-'));
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', 'warn'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -152,6 +152,18 @@ describe.each(['1.27', '1.33'])('kubectl %s', (version) => {
     expect((await k(['diff', '-f', f2])).code).toBe(0);
   });
 
+  it('apply can switch a Deployment to the Recreate strategy (retainKeys drops rollingUpdate)', async () => {
+    const manifest = deployment(ns, 1, 'nginx:1.27').replace('name: web', 'name: recreate').replaceAll('app: web', 'app: recreate').replace('{app: web}', '{app: recreate}');
+    const f = file('recreate.yaml', manifest);
+    await ok(['apply', '-f', f]);
+    const f2 = file('recreate2.yaml', manifest.replace('  replicas: 1\n', '  replicas: 1\n  strategy: {type: Recreate}\n'));
+    const applied = await k(['apply', '-f', f2]);
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('deployment.apps/recreate configured');
+    const live = JSON.parse(await ok(['get', 'deploy', 'recreate', '-n', ns, '-o', 'json']));
+    expect(live.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
   it('apply --server-side reports conflicts and takes ownership with --force-conflicts', async () => {
     const f = file('ssa.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: ${ns}\ndata:\n  owner: first\n`);
     expect(await ok(['apply', '--server-side', '--field-manager', 'first', '-f', f])).toContain('configmap/ssa serverside-applied');
@@ -197,6 +209,35 @@ describe.each(['1.27', '1.33'])('kubectl %s', (version) => {
     const bad = await k(['create', 'deployment', 'Bad_Name', '-n', ns, '--image', 'x', '--dry-run=server']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('Invalid value: "Bad_Name"');
+  });
+
+  it('scale goes through the scale subresource', async () => {
+    expect(await ok(['scale', 'deployment', 'web', '-n', ns, '--replicas', '5'])).toContain('deployment.apps/web scaled');
+    expect(await ok(['get', 'deploy', 'web', '-n', ns, '-o', 'jsonpath={.spec.replicas}'])).toBe('5');
+  });
+
+  it('get all, --sort-by and -A use categories, full row objects and cluster-wide lists', async () => {
+    const all = await ok(['get', 'all', '-n', ns]);
+    expect(all).toContain('deployment.apps/web');
+    const sorted = await ok(['get', 'cm', '-n', ns, '--sort-by', '.metadata.name', '-o', 'name']);
+    const names = sorted.trim().split('\n');
+    expect(names).toEqual([...names].sort());
+    const everywhere = await ok(['get', 'namespaces', '-A']);
+    expect(everywhere).toMatch(/kube-system\s+Active/);
+    const cms = await ok(['get', 'cm', '-A', '-l', 'tier=backend']);
+    expect(cms).toMatch(new RegExp(`${ns}\\s+settings\\s+2`));
+  });
+
+  it('run creates a pod and describe shows it', async () => {
+    expect(await ok(['run', 'runner', '-n', ns, '--image', 'busybox', '--restart', 'Never', '--', 'sleep', '1'])).toContain('pod/runner created');
+    const table = await ok(['get', 'pod', 'runner', '-n', ns, '-o', 'wide']);
+    expect(table).toMatch(/NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES/);
+    expect(table).toMatch(/runner\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+<none>\s+<none>\s+<none>/);
+    const out = await ok(['describe', 'pod', 'runner', '-n', ns]);
+    expect(out).toMatch(/Name:\s+runner/);
+    expect(out).toMatch(/Status:\s+Pending/);
+    expect(out).toMatch(/Image:\s+busybox/);
+    expect(out).toMatch(/QoS Class:\s+BestEffort/);
   });
 
   it('describe shows an object', async () => {

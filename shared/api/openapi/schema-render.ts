@@ -96,6 +96,7 @@ export class SchemaRenderer {
       if (f.description) out.description = f.description;
       // Kubernetes marks embedded (non-pointer) structs with an empty-object default in v3.
       if (this.flavor === 'v3' && (f.default !== undefined || node.t === 'struct')) out.default = f.default ?? {};
+      if (f.patchStrategy) out['x-kubernetes-patch-strategy'] = f.patchStrategy;
       return out;
     }
     const out = this.renderNode(node);

@@ -6,7 +6,7 @@
 import type { StructType, TypeNode } from '../schema/dsl.js';
 import { PatchError, badRequest, internal, unprocessable } from './errors.js';
 import { deepClone, goString, goTypeName, goValue, hasOwn, isObject, jsonKind, setOwn } from './go-format.js';
-import { childType, patchMeta, shapeOf, structNode } from './type-shape.js';
+import { childType, fieldPatchStrategy, patchMeta, shapeOf, structNode } from './type-shape.js';
 
 const DIRECTIVE = '$patch';
 const RETAIN_KEYS = '$retainKeys';
@@ -75,7 +75,8 @@ function mergeMap(original: JsonMap, patch: JsonMap, type: TypeNode | undefined)
       continue;
     }
     if (isObject(current)) {
-      setOwn(original, key, mergeMap(current, patchValue as JsonMap, childType(type, key)));
+      if (fieldPatchStrategy(type, key) === 'replace') setAbsentValue(original, key, patchValue);
+      else setOwn(original, key, mergeMap(current, patchValue as JsonMap, childType(type, key)));
     } else if (Array.isArray(current)) {
       setOwn(original, key, mergeListField(current, patchValue as unknown[], childType(type, key), isDeleteList));
     } else {

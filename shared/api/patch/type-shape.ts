@@ -36,6 +36,12 @@ export function childType(t: TypeNode | undefined, key: string): TypeNode | unde
   return undefined;
 }
 
+/** The field-level strategic-merge strategy of `key` inside a struct of type `t` ('replace', 'retainKeys' or undefined). */
+export function fieldPatchStrategy(t: TypeNode | undefined, key: string): string | undefined {
+  const shape = shapeOf(t);
+  return shape.kind === 'struct' ? shape.struct.fields[key]?.patchStrategy : undefined;
+}
+
 /** True when `key` is a declared field of the struct type `t`. */
 export function isDeclaredField(t: TypeNode | undefined, key: string): boolean {
   const shape = shapeOf(t);

@@ -76,6 +76,12 @@ export interface Field {
   /** Static default applied when the field is absent (deep-cloned). */
   default?: unknown;
   validate?: FieldValidator;
+  /**
+   * Strategic-merge strategy of a struct-valued field (Go's patchStrategy tag on a non-list field):
+   * 'replace' swaps the whole value, 'retainKeys' makes clients send $retainKeys (e.g. a
+   * Deployment's strategy, so switching type drops the other type's settings).
+   */
+  patchStrategy?: 'replace' | 'retainKeys';
 }
 
 export interface StructType {

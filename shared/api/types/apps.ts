@@ -283,7 +283,7 @@ export const DeploymentSpec: StructType = struct(
       required: true,
     }),
     template: field(ref(() => PodTemplateSpec), 3, 'Pod template; restartPolicy must be Always.', { required: true, default: {} }),
-    strategy: field(ref(() => DeploymentStrategy), 4, 'How old pods are replaced by new ones.', { default: {} }),
+    strategy: field(ref(() => DeploymentStrategy), 4, 'How old pods are replaced by new ones.', { default: {}, patchStrategy: 'retainKeys' }),
     minReadySeconds: field(int32(), 5, 'Seconds a new pod must be ready without crashing to count as available.', { validate: nonNegative }),
     revisionHistoryLimit: field(int32(), 6, 'How many old ReplicaSets to keep for rollback; defaults to 10.', { default: 10, validate: nonNegative }),
     paused: field(bool(), 7, 'True stops the Deployment from rolling out template changes.'),

@@ -16,8 +16,7 @@ export const PodDisruptionBudgetSpec: StructType = struct(
   'How many of the selected pods voluntary disruptions must leave running.',
   {
     minAvailable: field(intOrString(), 1, 'Pods (number or percent) that must stay available after an eviction.'),
-    // Strategic merge patches replace the selector as a whole (x-kubernetes-patch-strategy: replace).
-    selector: field(ref(() => LabelSelector), 2, 'Pods the budget covers; an empty selector covers every pod in the namespace.'),
+    selector: field(ref(() => LabelSelector), 2, 'Pods the budget covers; an empty selector covers every pod in the namespace.', { patchStrategy: 'replace' }),
     maxUnavailable: field(intOrString(), 3, 'Pods (number or percent) that may be unavailable after an eviction.'),
     unhealthyPodEvictionPolicy: field(str(), 4, 'IfHealthyBudget (the default behaviour) or AlwaysAllow eviction of running but unhealthy pods.'),
   },
