@@ -295,3 +295,20 @@ export function pathsForKind(def: KindDef): PathSpec[] {
   }
   return paths;
 }
+
+/**
+ * The paths object of a document (sorted by path, each rendered by the flavour's `render`) and
+ * the schema names it must contain: every kind, its list, the shared meta types, and whatever the
+ * paths referenced.
+ */
+export function documentPaths<R extends { referenced: Iterable<string> }>(
+  kinds: KindDef[],
+  renderer: R,
+  render: (spec: PathSpec, renderer: R) => unknown,
+): { paths: Record<string, unknown>; roots: string[] } {
+  const specs = kinds.flatMap((k) => pathsForKind(k)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const paths: Record<string, unknown> = {};
+  for (const spec of specs) paths[spec.path] = render(spec, renderer);
+  const roots = [...kinds.flatMap((k) => [k.schema.name, listSchemaName(k)]), NAMES.status, NAMES.deleteOptions, NAMES.watchEvent, NAMES.patch, ...renderer.referenced];
+  return { paths, roots };
+}

@@ -1,26 +1,15 @@
 // Swagger 2.0 document of every group, the shape served at /openapi/v2 (kubectl <= 1.28 needs it,
 // encoded as gnostic protobuf by gnostic.ts).
 import type { KindDef } from '../kind.js';
-import { pathsForKind, type OperationSpec, type ParamSpec, type PathSpec } from './operations.js';
+import { documentPaths, type OperationSpec, type ParamSpec, type PathSpec } from './operations.js';
 import { buildRegistry } from './registry.js';
 import { SchemaRenderer, renderSchemas } from './schema-render.js';
-import { NAMES, listSchemaName } from './support-types.js';
 import { BEARER_TOKEN_SCHEME, OBJECT_CONTENT_TYPES, PATCH_CONTENT_TYPES, WATCH_CONTENT_TYPES, type OpenApiBuildOptions } from './v3.js';
 
 export function buildOpenApiV2(kinds: KindDef[], options: OpenApiBuildOptions = {}): Record<string, unknown> {
   const registry = buildRegistry(kinds, options.extraTypes);
   const renderer = new SchemaRenderer('v2', registry);
-  const specs = kinds.flatMap((k) => pathsForKind(k)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const paths: Record<string, unknown> = {};
-  for (const spec of specs) paths[spec.path] = renderPath(spec, renderer);
-  const roots = [
-    ...kinds.flatMap((k) => [k.schema.name, listSchemaName(k)]),
-    NAMES.status,
-    NAMES.deleteOptions,
-    NAMES.watchEvent,
-    NAMES.patch,
-    ...renderer.referenced,
-  ];
+  const { paths, roots } = documentPaths(kinds, renderer, renderPath);
   return {
     swagger: '2.0',
     info: { title: 'Kubernetes', version: options.version ?? 'unversioned' },

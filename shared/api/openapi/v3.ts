@@ -2,10 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { StructType } from '../schema/dsl.js';
 import type { KindDef } from '../kind.js';
-import { groupVersionKey, pathsForKind, type OperationSpec, type ParamSpec, type PathSpec } from './operations.js';
+import { documentPaths, groupVersionKey, type OperationSpec, type ParamSpec, type PathSpec } from './operations.js';
 import { buildRegistry, type TypeRegistry } from './registry.js';
 import { SchemaRenderer, renderSchemas, type JsonSchema } from './schema-render.js';
-import { NAMES, listSchemaName } from './support-types.js';
 
 export interface OpenApiBuildOptions {
   /** info.version of the documents (Kubernetes serves its git version, e.g. v1.26.3). */
@@ -55,17 +54,7 @@ export function buildOpenApiV3(kinds: KindDef[], options: OpenApiBuildOptions = 
 
 function groupVersionDocument(kinds: KindDef[], registry: TypeRegistry, version: string): Record<string, unknown> {
   const renderer = new SchemaRenderer('v3', registry);
-  const paths: Record<string, unknown> = {};
-  const specs = kinds.flatMap((k) => pathsForKind(k)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const spec of specs) paths[spec.path] = renderPath(spec, renderer);
-  const roots = [
-    ...kinds.flatMap((k) => [k.schema.name, listSchemaName(k)]),
-    NAMES.status,
-    NAMES.deleteOptions,
-    NAMES.watchEvent,
-    NAMES.patch,
-    ...renderer.referenced,
-  ];
+  const { paths, roots } = documentPaths(kinds, renderer, renderPath);
   return {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version },

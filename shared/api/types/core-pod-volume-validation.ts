@@ -16,7 +16,6 @@ import {
   quantityString,
   quantityValue,
   validateFileMode,
-  validateLocalDescendingPath,
   validateLocalNonReservedPath,
   validatePathNoBacksteps,
   type Obj,
