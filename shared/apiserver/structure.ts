@@ -37,7 +37,7 @@ export function checkBodyStructure(def: KindDef, body: unknown, raw: string | un
     const problems = report.unknownFields.map((f) => `unknown field "${f}"`);
     if (raw !== undefined) problems.push(...findDuplicateKeys(raw).map((f) => `duplicate field "${f}"`));
     if (problems.length) {
-      if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${problems.join(', ')}`);
+      if (mode === 'Strict') throw errors.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${problems.join(', ')}`);
       warnings.push(...problems);
     }
   }
