@@ -5,7 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import { builtinRegistry } from '../shared/api/registry.js';
+import type { KubeObject } from '../shared/api/kind.js';
+import { builtinRegistry, type Registry } from '../shared/api/registry.js';
+import type { RestStorage, Scope } from '../shared/apiserver/rest.js';
 import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
 import { ApiError } from '../shared/apiserver/errors.js';
@@ -50,18 +52,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
 
   const nsDef = registry.resource('', 'v1', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) {
-    try {
-      await rest.create({ def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, undefined, {
-        dryRun: false,
-        fieldManager: 'stratus-bootstrap',
-        userAgentManager: 'stratus',
-        fieldValidation: 'Strict',
-      });
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 409)) throw e;
-    }
-  }
+  for (const name of SYSTEM_NAMESPACES) await createIfAbsent(rest, { def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await ensureKubernetesService(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
 
@@ -96,4 +88,29 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await store.close();
     },
   };
+}
+
+const BOOTSTRAP_WRITE = { dryRun: false, fieldManager: 'stratus-bootstrap', userAgentManager: 'stratus', fieldValidation: 'Strict' } as const;
+
+async function createIfAbsent(rest: RestStorage, scope: Scope, obj: KubeObject): Promise<void> {
+  try {
+    await rest.create(scope, obj, undefined, BOOTSTRAP_WRITE);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 409)) throw e;
+  }
+}
+
+/** The `kubernetes` Service in `default`, on the first IP of the service range, as every cluster has. */
+async function ensureKubernetesService(rest: RestStorage, registry: Registry, port: number): Promise<void> {
+  const def = registry.resource('', 'v1', 'services')!;
+  await createIfAbsent(
+    rest,
+    { def, namespace: 'default' },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
+    },
+  );
 }

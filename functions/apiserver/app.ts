@@ -7,7 +7,8 @@ import type { Registry } from '../../shared/api/registry.js';
 import type { Store } from '../../shared/store/contract.js';
 import { ApiError, errors, type Status } from '../../shared/apiserver/errors.js';
 import type { Logger } from '../../shared/apiserver/logger.js';
-import { RestStorage } from '../../shared/apiserver/rest.js';
+import { RestStorage, hooksKey, type StorageHooks } from '../../shared/apiserver/rest.js';
+import { ServiceAllocator } from '../../shared/apiserver/service-allocator.js';
 import { NamespaceLifecycle } from '../../shared/apiserver/namespace-lifecycle.js';
 import {
   aggregatedContentType,
@@ -64,8 +65,9 @@ export function statusResponse(c: Context, status: Status, headers: Record<strin
 
 export function createApiServer(deps: ApiServerDeps): ApiServer {
   const { registry, log } = deps;
-  const namespaces = new NamespaceLifecycle(deps.store, registry, log);
-  const rest = new RestStorage(deps.store, namespaces);
+  const hooks = storageHooks(deps.store);
+  const namespaces = new NamespaceLifecycle(deps.store, registry, log, hooks);
+  const rest = new RestStorage(deps.store, namespaces, hooks);
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -154,4 +156,15 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   app.all('/apis/:group/:version/*', (c) => handleResource(c, { registry, rest, log }));
 
   return { app, rest, namespaces };
+}
+
+/** Per-kind storage extensions: Services get cluster IPs and node ports allocated. */
+function storageHooks(store: Store): Map<string, StorageHooks> {
+  const services = new ServiceAllocator(store);
+  return new Map<string, StorageHooks>([
+    [
+      hooksKey({ group: '', plural: 'services' }),
+      { beforeWrite: (obj, old, dryRun) => services.allocate(obj, old, dryRun), afterWrite: (old, obj) => services.releaseUnused(old, obj) },
+    ],
+  ]);
 }

@@ -8,6 +8,7 @@ import { decodeFromStore, encodeForStore } from './codec.js';
 import { errors } from './errors.js';
 import { collectionPrefix, objectKey } from './keys.js';
 import type { Logger } from './logger.js';
+import { hooksKey, type StorageHooks } from './rest.js';
 
 export class NamespaceLifecycle {
   private readonly finalizing = new Set<string>();
@@ -19,6 +20,7 @@ export class NamespaceLifecycle {
     private readonly store: Store,
     private readonly registry: Registry,
     private readonly log: Logger,
+    private readonly hooks: ReadonlyMap<string, StorageHooks> = new Map(),
   ) {}
 
   private get namespaceDef(): KindDef {
@@ -82,9 +84,11 @@ export class NamespaceLifecycle {
     for (const def of this.registry.kinds) {
       if (!def.namespaced) continue;
       const { items } = await this.store.list({ prefix: collectionPrefix(def, name) });
+      const afterWrite = this.hooks.get(hooksKey(def))?.afterWrite;
       for (const kv of items) {
         try {
           await this.store.delete(kv.key);
+          await afterWrite?.(decodeFromStore(kv), undefined);
         } catch (e) {
           if (!(e instanceof StoreError && e.code === 'NotFound')) throw e;
         }

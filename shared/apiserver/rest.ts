@@ -86,10 +86,23 @@ export interface WatchSink {
 
 const MAX_CONFLICT_RETRIES = 16;
 
+/**
+ * Storage extensions of one kind, like kube-apiserver's per-resource REST wrappers: allocate
+ * before a write (returning an undo for when the write fails) and release after one.
+ */
+export interface StorageHooks {
+  beforeWrite?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Promise<() => Promise<void>>;
+  /** `obj` is undefined when the object was deleted. */
+  afterWrite?(old: KubeObject, obj: KubeObject | undefined): Promise<void>;
+}
+
+export const hooksKey = (def: Pick<KindDef, 'group' | 'plural'>) => `${def.group}/${def.plural}`;
+
 export class RestStorage {
   constructor(
     private readonly store: Store,
     private readonly namespaces: NamespaceLifecycle,
+    private readonly hooks: ReadonlyMap<string, StorageHooks> = new Map(),
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -157,15 +170,50 @@ export class RestStorage {
     applyDefaults(obj, def.schema);
     this.validate(scope, obj, undefined);
     setManagedFields(obj, trackUpdate({ updated: obj, manager: this.manager(opts), apiVersion: apiVersion(def), schema: def.schema, now: rfc3339(now), ignoredFields: ignoredFields(scope) }));
-    if (def.namespaced) await this.namespaces.admitCreate(def, obj);
-    if (opts.dryRun) return { object: obj, warnings, created: true };
     try {
-      const kv = await this.store.create(objectKey(def, obj.metadata.namespace, obj.metadata.name!), encodeForStore(obj));
-      obj.metadata.resourceVersion = String(kv.rev);
+      await this.storeNew(def, obj, opts.dryRun);
       return { object: obj, warnings, created: true };
     } catch (e) {
       throw translateStoreError(e, { ...scope, name: obj.metadata.name });
     }
+  }
+
+  /** Admission, allocation hooks and the create-if-absent write of a new object (skipped for dryRun). */
+  private async storeNew(def: KindDef, obj: KubeObject, dryRun: boolean): Promise<void> {
+    if (def.namespaced) await this.namespaces.admitCreate(def, obj);
+    const hooks = this.hooks.get(hooksKey(def));
+    const key = objectKey(def, obj.metadata.namespace, obj.metadata.name!);
+    // An existing object is AlreadyExists, not a clash over what it already holds.
+    if (hooks?.beforeWrite && (await this.store.get(key))) throw new StoreError('AlreadyExists', key);
+    const undo = hooks?.beforeWrite ? await hooks.beforeWrite(obj, undefined, dryRun) : undefined;
+    if (dryRun) return;
+    try {
+      const kv = await this.store.create(key, encodeForStore(obj));
+      obj.metadata.resourceVersion = String(kv.rev);
+    } catch (e) {
+      await undo?.();
+      throw e;
+    }
+  }
+
+  /** The conditional update of an existing object, with the kind's allocation hooks. */
+  private async storeUpdate(def: KindDef, kv: KeyValue, current: KubeObject, next: KubeObject): Promise<void> {
+    const hooks = this.hooks.get(hooksKey(def));
+    const undo = hooks?.beforeWrite ? await hooks.beforeWrite(next, current, false) : undefined;
+    try {
+      const written = await this.store.update(kv.key, encodeForStore(next), kv.rev);
+      next.metadata.resourceVersion = String(written.rev);
+    } catch (e) {
+      await undo?.();
+      throw e;
+    }
+    await hooks?.afterWrite?.(current, next);
+  }
+
+  /** The conditional delete of an object, releasing what it held. */
+  private async storeDelete(def: KindDef, kv: KeyValue, current: KubeObject): Promise<void> {
+    await this.store.delete(kv.key, kv.rev);
+    await this.hooks.get(hooksKey(def))?.afterWrite?.(current, undefined);
   }
 
   /** PUT: replace the object (or its status) with the body; honours metadata.resourceVersion as a precondition. */
@@ -216,11 +264,8 @@ export class RestStorage {
         def.prepareForCreate?.(obj);
         applyDefaults(obj, def.schema);
         this.validate(scope, obj, undefined);
-        if (def.namespaced) await this.namespaces.admitCreate(def, obj);
-        if (opts.dryRun) return { object: obj, warnings, created: true };
         try {
-          const created = await this.store.create(key, encodeForStore(obj));
-          obj.metadata.resourceVersion = String(created.rev);
+          await this.storeNew(def, obj, opts.dryRun);
           return { object: obj, warnings, created: true };
         } catch (e) {
           if (e instanceof StoreError && e.code === 'AlreadyExists' && attempt < MAX_CONFLICT_RETRIES) continue;
@@ -336,13 +381,12 @@ export class RestStorage {
     // An object being deleted whose last finalizer was just removed is deleted now.
     const finalizing = next.metadata.deletionTimestamp && !hasPendingFinalizers(def, next) && !isGracefullyTerminating(def, next);
     if (deepEqual(next, current) && !finalizing) return { object: current, warnings, created: false };
-    if (opts.dryRun) return { object: next, warnings, created: false };
-    if (finalizing) {
-      await this.store.delete(kv.key, kv.rev);
+    if (opts.dryRun) {
+      if (!finalizing) await this.hooks.get(hooksKey(def))?.beforeWrite?.(next, current, true);
       return { object: next, warnings, created: false };
     }
-    const written = await this.store.update(kv.key, encodeForStore(next), kv.rev);
-    next.metadata.resourceVersion = String(written.rev);
+    if (finalizing) await this.storeDelete(def, kv, current);
+    else await this.storeUpdate(def, kv, current, next);
     return { object: next, warnings, created: false };
   }
 
@@ -378,7 +422,7 @@ export class RestStorage {
           return { object: pending, gone: false };
         }
         if (dryRun) return { object: current, gone: true };
-        await this.store.delete(key, kv.rev);
+        await this.storeDelete(def, kv, current);
         return { object: current, gone: true };
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict' && attempt < MAX_CONFLICT_RETRIES) continue;

@@ -322,3 +322,51 @@ describe('protobuf request bodies', () => {
     expect(garbage.status).toBe(400);
   });
 });
+
+describe('service allocation', () => {
+  const svc = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ port: 80 }], selector: { app: name }, ...spec } });
+  const inServiceRange = (ip: string) => {
+    const [a, b] = ip.split('.').map(Number);
+    return a === 10 && b >= 96 && b < 112;
+  };
+
+  it('gives ClusterIP Services a cluster IP and NodePort Services node ports', async () => {
+    const a = await call('POST', '/api/v1/namespaces/default/services', svc('alloc-a', {}));
+    expect(a.status).toBe(201);
+    expect(inServiceRange(a.json.spec.clusterIP)).toBe(true);
+    expect(a.json.spec.clusterIPs).toEqual([a.json.spec.clusterIP]);
+    const b = await call('POST', '/api/v1/namespaces/default/services', svc('alloc-b', { type: 'NodePort' }));
+    expect(b.json.spec.clusterIP).not.toBe(a.json.spec.clusterIP);
+    expect(b.json.spec.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+    expect(b.json.spec.ports[0].nodePort).toBeLessThanOrEqual(32767);
+    const headless = await call('POST', '/api/v1/namespaces/default/services', svc('alloc-h', { clusterIP: 'None' }));
+    expect(headless.json.spec.clusterIP).toBe('None');
+  });
+
+  it('refuses an IP or node port already taken, and frees them when the Service goes', async () => {
+    const first = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-1', { type: 'NodePort', clusterIP: '10.96.7.7', ports: [{ port: 80, nodePort: 31777 }] }));
+    expect(first.status).toBe(201);
+    const ipTaken = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-2', { clusterIP: '10.96.7.7' }));
+    expect(ipTaken.status).toBe(422);
+    expect(ipTaken.json.details.causes[0]).toMatchObject({ field: 'spec.clusterIPs', message: expect.stringContaining('provided IP is already allocated') });
+    const portTaken = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-3', { type: 'NodePort', ports: [{ port: 80, nodePort: 31777 }] }));
+    expect(portTaken.status).toBe(422);
+    expect(portTaken.json.details.causes[0].field).toBe('spec.ports[0].nodePort');
+    expect((await call('GET', '/api/v1/namespaces/default/services/fixed-3')).status).toBe(404);
+    await call('DELETE', '/api/v1/namespaces/default/services/fixed-1');
+    const again = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-2', { type: 'NodePort', clusterIP: '10.96.7.7', ports: [{ port: 80, nodePort: 31777 }] }));
+    expect(again.status).toBe(201);
+  });
+
+  it('answers a second create of the same Service with AlreadyExists', async () => {
+    const dup = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-2', { clusterIP: '10.96.7.7' }));
+    expect(dup.status).toBe(409);
+    expect(dup.json.reason).toBe('AlreadyExists');
+  });
+
+  it('releases node ports when a Service stops being NodePort', async () => {
+    await call('PATCH', '/api/v1/namespaces/default/services/fixed-2', { spec: { type: 'ClusterIP', ports: [{ port: 80, nodePort: null }] } }, { 'Content-Type': 'application/merge-patch+json' });
+    const reuse = await call('POST', '/api/v1/namespaces/default/services', svc('fixed-4', { type: 'NodePort', ports: [{ port: 80, nodePort: 31777 }] }));
+    expect(reuse.status).toBe(201);
+  });
+});
