@@ -179,19 +179,22 @@ export function eventSource(o: KubeObject): string {
   return host ? `${component}, ${host}` : component;
 }
 
+/** The event table's columns, shared by core/v1 and events.k8s.io/v1 Events. */
+export const eventColumns = [
+  col('Last Seen', 'string', 'Time since the event was last recorded.'),
+  col('Type', 'string', 'Normal or Warning.'),
+  col('Reason', 'string', 'Short machine-readable reason.'),
+  col('Object', 'string', 'The object the event is about, as kind/name.'),
+  col('Subobject', 'string', 'Part of the object the event is about.', 1),
+  col('Source', 'string', 'Component that reported the event.', 1),
+  col('Message', 'string', 'Human-readable description.'),
+  col('First Seen', 'string', 'Time since the event was first recorded.', 1),
+  col('Count', 'string', 'How many times the event occurred.', 1),
+  { ...nameColumn, priority: 1 },
+];
+
 const eventPrinter: Printer = {
-  columns: [
-    col('Last Seen', 'string', 'Time since the event was last recorded.'),
-    col('Type', 'string', 'Normal or Warning.'),
-    col('Reason', 'string', 'Short machine-readable reason.'),
-    col('Object', 'string', 'The object the event is about, as kind/name.'),
-    col('Subobject', 'string', 'Part of the object the event is about.', 1),
-    col('Source', 'string', 'Component that reported the event.', 1),
-    col('Message', 'string', 'Human-readable description.'),
-    col('First Seen', 'string', 'Time since the event was first recorded.', 1),
-    col('Count', 'string', 'How many times the event occurred.', 1),
-    { ...nameColumn, priority: 1 },
-  ],
+  columns: eventColumns,
   cells: (o, now) => {
     const firstSeen = o.firstTimestamp ? age(o.firstTimestamp, now) : age(o.eventTime, now);
     const series = obj(o.series);

@@ -1,7 +1,8 @@
 // events.k8s.io/v1 Events as a KindDef. They are the same events core/v1 serves; validation follows
 // Kubernetes' strict rules for events created through this group, and the table matches core events.
 import { kindDef, type KindDef, type KubeObject, type Printer } from '../kind.js';
-import { age, col, nameColumn } from '../printers/common.js';
+import { age } from '../printers/common.js';
+import { eventColumns } from './core.js';
 import type { FieldError } from '../schema/dsl.js';
 import { invalid } from '../schema/errors.js';
 import { FIELD_IMMUTABLE, asObj, deepEqual, type Obj } from '../types/apps.js';
@@ -71,18 +72,7 @@ function eventSource(o: KubeObject): string {
 }
 
 const eventPrinter: Printer = {
-  columns: [
-    col('Last Seen', 'string', 'Time since the event was last observed.'),
-    col('Type', 'string', 'Normal or Warning.'),
-    col('Reason', 'string', 'Why the action was taken.'),
-    col('Object', 'string', 'The object the event is about, as kind/name.'),
-    col('Subobject', 'string', 'Part of the object the event is about.', 1),
-    col('Source', 'string', 'Controller that reported the event.', 1),
-    col('Message', 'string', 'Human-readable description.'),
-    col('First Seen', 'string', 'Time since the event was first observed.', 1),
-    col('Count', 'string', 'How many times the event occurred.', 1),
-    { ...nameColumn, priority: 1 },
-  ],
+  columns: eventColumns,
   cells: (o, now) => {
     const firstSeen = o.deprecatedFirstTimestamp ? age(o.deprecatedFirstTimestamp, now) : age(o.eventTime, now);
     const series = asObj(o.series);
