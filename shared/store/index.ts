@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from './contract.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import type { DynamoConfig } from './dynamodb/index.js';
 
 export * from './contract.js';
 
@@ -15,7 +16,11 @@ export interface SqliteStoreConfig extends Omit<SqliteStoreOptions, 'path'> {
   dataDir: string;
 }
 
-export type StoreConfig = SqliteStoreConfig;
+export interface DynamoStoreConfig extends DynamoConfig {
+  backend: 'dynamodb';
+}
+
+export type StoreConfig = SqliteStoreConfig | DynamoStoreConfig;
 
 export async function openStore(opts: StoreConfig): Promise<Store> {
   switch (opts.backend) {
@@ -24,9 +29,15 @@ export async function openStore(opts: StoreConfig): Promise<Store> {
       mkdirSync(dataDir, { recursive: true });
       return openSqliteStore({ ...tuning, path: join(dataDir, SQLITE_FILE_NAME) });
     }
+    case 'dynamodb': {
+      const { backend: _backend, ...config } = opts;
+      // Loaded on demand: the embedded store does not pay for the AWS SDK.
+      const { openDynamoStore } = await import('./dynamodb/index.js');
+      return openDynamoStore(config);
+    }
     default: {
-      const unknown: never = opts.backend;
-      throw new Error(`unknown store backend ${String(unknown)}`);
+      const unknown: never = opts;
+      throw new Error(`unknown store backend ${String((unknown as { backend?: unknown }).backend)}`);
     }
   }
 }
