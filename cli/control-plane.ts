@@ -51,9 +51,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     authenticator: staticTokenAuthenticator({ [token]: { username: 'admin', uid: 'admin', groups: ['system:masters', 'system:authenticated'] } }),
   });
 
-  const nsDef = registry.resource('', 'v1', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) await createIfAbsent(rest, { def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  await ensureKubernetesService(rest, registry, opts.port);
+  await bootstrapCluster(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
 
@@ -88,6 +86,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       await store.close();
     },
   };
+}
+
+/** The objects every cluster starts with: the system namespaces and the `kubernetes` Service. Idempotent. */
+export async function bootstrapCluster(rest: RestStorage, registry: Registry, port: number): Promise<void> {
+  const nsDef = registry.resource('', 'v1', 'namespaces')!;
+  for (const name of SYSTEM_NAMESPACES) await createIfAbsent(rest, { def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  await ensureKubernetesService(rest, registry, port);
 }
 
 const BOOTSTRAP_WRITE = { dryRun: false, fieldManager: 'stratus-bootstrap', userAgentManager: 'stratus', fieldValidation: 'Strict' } as const;

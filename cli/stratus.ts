@@ -2,9 +2,9 @@
 // The stratus command line: `stratus start` runs the control plane in one process.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../shared/apiserver/logger.js';
-import { startControlPlane } from './control-plane.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -21,15 +21,23 @@ const program = new Command()
 
 program
   .command('start')
-  .description('Start the control plane (HTTPS API server on the embedded SQLite store) and write an admin kubeconfig.')
+  .description('Start the control plane (HTTPS API server on the embedded SQLite store, or the AWS-shaped path on DynamoDB Local) and write an admin kubeconfig.')
   .option('--data-dir <dir>', 'where state, certificates and the kubeconfig live', resolve(repoRoot, '.cluster'))
   .option('--port <n>', 'HTTPS port on 127.0.0.1', port, 6443)
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
-  .action(async (opts: { dataDir: string; port: number; logLevel: string }) => {
+  .addOption(
+    new Option('--backend <backend>', 'sqlite: one process on the embedded store; dynamodb: the Lambda handlers on DynamoDB Local and an SQS emulator')
+      .choices(['sqlite', 'dynamodb'])
+      .default('sqlite'),
+  )
+  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb' }) => {
     const log = createLogger(opts.logLevel);
-    let cp: Awaited<ReturnType<typeof startControlPlane>>;
+    let cp: ControlPlane;
     try {
-      cp = await startControlPlane({ dataDir: opts.dataDir, port: opts.port, log });
+      cp =
+        opts.backend === 'dynamodb'
+          ? await (await import('./aws-local/start.js')).startAwsLocal({ dataDir: opts.dataDir, port: opts.port, log })
+          : await startControlPlane({ dataDir: opts.dataDir, port: opts.port, log });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const hint = err.code === 'EADDRINUSE' ? ` (port ${opts.port} is in use: stop the other server or pass --port)` : '';

@@ -28,6 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface RunningServer {
+  backend: Backend;
   url: string;
   port: number;
   dataDir: string;
@@ -39,10 +40,15 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServer(opts: { dataDir?: string; port?: number; logLevel?: string } = {}): Promise<RunningServer> {
+/** The store backends `stratus start --backend` offers; suites can run once per entry. */
+export const BACKENDS = ['sqlite', 'dynamodb'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export async function startServer(opts: { dataDir?: string; port?: number; logLevel?: string; backend?: Backend } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-e2e-'));
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn'], {
+  const backend = opts.backend ?? 'sqlite';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--backend', backend, '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,20 +56,23 @@ export async function startServer(opts: { dataDir?: string; port?: number; logLe
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + 60_000;
+  // The DynamoDB path starts a JVM (DynamoDB Local) first.
+  const readyWithinMs = backend === 'dynamodb' ? 120_000 : 60_000;
+  const deadline = Date.now() + readyWithinMs;
   const kubeconfig = join(dataDir, 'kubeconfig');
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stratus exited with ${child.exitCode} before it was ready:\n${output}`);
     if (existsSync(kubeconfig) && output.includes('stratus is running')) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`stratus was not ready within 60 s:\n${output}`);
+      throw new Error(`stratus was not ready within ${readyWithinMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   const ca = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
   return {
+    backend,
     url: `https://127.0.0.1:${port}`,
     port,
     dataDir,
