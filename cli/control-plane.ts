@@ -5,12 +5,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { KubeObject } from '../shared/api/kind.js';
-import { builtinRegistry, type Registry } from '../shared/api/registry.js';
-import type { RestStorage, Scope } from '../shared/apiserver/rest.js';
+import { builtinRegistry } from '../shared/api/registry.js';
+import { bootstrapCluster } from '../shared/apiserver/bootstrap.js';
 import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
-import { ApiError } from '../shared/apiserver/errors.js';
 import { createApiServer } from '../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
 import { ensurePki } from './pki.js';
@@ -31,7 +29,6 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = opts.log ?? createLogger();
@@ -89,33 +86,3 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 }
 
 /** The objects every cluster starts with: the system namespaces and the `kubernetes` Service. Idempotent. */
-export async function bootstrapCluster(rest: RestStorage, registry: Registry, port: number): Promise<void> {
-  const nsDef = registry.resource('', 'v1', 'namespaces')!;
-  for (const name of SYSTEM_NAMESPACES) await createIfAbsent(rest, { def: nsDef }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  await ensureKubernetesService(rest, registry, port);
-}
-
-const BOOTSTRAP_WRITE = { dryRun: false, fieldManager: 'stratus-bootstrap', userAgentManager: 'stratus', fieldValidation: 'Strict' } as const;
-
-async function createIfAbsent(rest: RestStorage, scope: Scope, obj: KubeObject): Promise<void> {
-  try {
-    await rest.create(scope, obj, undefined, BOOTSTRAP_WRITE);
-  } catch (e) {
-    if (!(e instanceof ApiError && e.code === 409)) throw e;
-  }
-}
-
-/** The `kubernetes` Service in `default`, on the first IP of the service range, as every cluster has. */
-async function ensureKubernetesService(rest: RestStorage, registry: Registry, port: number): Promise<void> {
-  const def = registry.resource('', 'v1', 'services')!;
-  await createIfAbsent(
-    rest,
-    { def, namespace: 'default' },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
-      spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }] },
-    },
-  );
-}

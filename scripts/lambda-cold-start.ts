@@ -15,7 +15,7 @@ import { openStore } from '../shared/store/index.js';
 import { builtinRegistry } from '../shared/api/registry.js';
 import { createLogger } from '../shared/apiserver/logger.js';
 import { createApiServer } from '../functions/apiserver/app.js';
-import { bootstrapCluster } from '../cli/control-plane.js';
+import { bootstrapCluster } from '../shared/apiserver/bootstrap.js';
 import { ensureWorkQueues } from '../cli/aws-local/queues.js';
 import { buildLambdas, type LambdaName } from './build-lambdas.js';
 

@@ -21,7 +21,8 @@ import { changeDeduplicationId, encodeWorkItem, messageGroupId } from '../../fun
 import { createWorker, workerConfigFromEnv } from '../../functions/worker/handler.js';
 import { builtinControllers, controllerResources, type ControllerDef } from '../../functions/worker/controllers.js';
 import type { Env } from '../../functions/lambda-env.js';
-import { bootstrapCluster, type ControlPlane } from '../control-plane.js';
+import type { ControlPlane } from '../control-plane.js';
+import { bootstrapCluster } from '../../shared/apiserver/bootstrap.js';
 import { ensurePki } from '../pki.js';
 import { ensureAdminToken, writeKubeconfig } from '../kubeconfig.js';
 import { installLambdaGlobals, invokeBuffered, type FunctionSettings } from './lambda-runtime.js';

@@ -11,6 +11,7 @@ import type { Context as LambdaContext, LambdaFunctionURLEvent, StreamifyHandler
 import type { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
 import { builtinRegistry } from '../../shared/api/registry.js';
+import { bootstrapCluster } from '../../shared/apiserver/bootstrap.js';
 import { createLogger } from '../../shared/apiserver/logger.js';
 import { openStore, type Store, type StoreConfig } from '../../shared/store/index.js';
 import { awsClientConfig, initOnce, requiredEnv, type Env } from '../lambda-env.js';
@@ -124,7 +125,10 @@ export function createApiHandler(config: ApiHandlerConfig | (() => ApiHandlerCon
     store = await openStore(cfg.store);
     // No namespace informer here: an idle function should not poll, and admission falls back to
     // reading the namespace. Namespace finalization is finished by the worker's controller.
-    const server = createApiServer({ store, registry: builtinRegistry(), log, serverAddress: cfg.serverAddress, authenticator: tokenDigestAuthenticator(cfg.adminTokenSha256) });
+    const registry = builtinRegistry();
+    const server = createApiServer({ store, registry, log, serverAddress: cfg.serverAddress, authenticator: tokenDigestAuthenticator(cfg.adminTokenSha256) });
+    // A new tenant has no namespaces yet: every cold start makes sure they (and the `kubernetes` Service) exist.
+    await bootstrapCluster(server.rest, registry, 443);
     return { app: server.app, marginMs: cfg.watchDeadlineMarginMs ?? 10_000 };
   });
   const invocation = new AsyncLocalStorage<AbortSignal>();
