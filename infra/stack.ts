@@ -138,6 +138,10 @@ export class TenantControlPlaneStack extends Stack {
       fifo: true,
       // The dispatcher sets MessageDeduplicationId from the change that caused the message.
       contentBasedDeduplication: false,
+      // High-throughput FIFO: ordering and dedup per object key (message group), not per queue,
+      // so the queue is not capped at 300 messages/s.
+      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
       // Lambda's guidance for SQS sources: at least six times the function timeout.
       visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
       retentionPeriod: Duration.days(4),

@@ -317,6 +317,8 @@ describe('SQS queues', () => {
       QueueName: 'stratus-acme-work.fifo',
       FifoQueue: true,
       ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
     });
     expect(cfn.Resources[dlq].Properties.FifoQueue).toBe(true);
