@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { startServer, removeDir, type RunningServer } from '../test/e2e/harness.js';
+import { startServer, removeDir, type Backend, type RunningServer } from '../test/e2e/harness.js';
 
 export const KUBE_APISERVER_REFERENCE = {
   source: 'kube-apiserver v1.26 + etcd 3.4, same 2-core machine class (DESIGN-BRIEF.md)',
@@ -20,12 +20,12 @@ export const KUBE_APISERVER_REFERENCE = {
 
 export const TARGETS = { creates16ClientsPerSec: 1300, createP99Ms: 10, watchDeliveryP99Ms: 10, list2330ConfigMapsMs: 40, rssMbWith10kPods: 300 };
 
-interface Conn {
+export interface Conn {
   agent: Agent;
   server: RunningServer;
 }
 
-function call(conn: Conn, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+export function call(conn: Conn, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -52,12 +52,12 @@ function call(conn: Conn, method: string, path: string, body?: unknown): Promise
   });
 }
 
-const pct = (xs: number[], p: number) => {
+export const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return +s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(3);
 };
 
-const configMap = (ns: string, name: string, extra: Record<string, string> = {}) => ({
+export const configMap = (ns: string, name: string, extra: Record<string, string> = {}) => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name, namespace: ns, labels: { app: 'bench', tier: 'x' }, annotations: extra },
@@ -71,7 +71,7 @@ const pod = (ns: string, name: string) => ({
   spec: { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 });
 
-async function ensureNamespace(conn: Conn, name: string) {
+export async function ensureNamespace(conn: Conn, name: string) {
   const r = await call(conn, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   if (r.status !== 201 && r.status !== 409) throw new Error(`namespace ${name}: ${r.status} ${r.text}`);
 }
@@ -84,9 +84,9 @@ function rssMb(pid: number): number {
 
 const progress = (msg: string) => process.stderr.write(`bench(api): ${msg}\n`);
 
-export async function runApiBench(opts: { quick?: boolean } = {}) {
+export async function runApiBench(opts: { quick?: boolean; backend?: Backend } = {}) {
   const scale = opts.quick ? 0.1 : 1;
-  const server = await startServer();
+  const server = await startServer({ backend: opts.backend ?? 'sqlite' });
   const conn: Conn = { server, agent: new Agent({ keepAlive: true, maxSockets: 64, ca: server.ca }) };
   try {
     await ensureNamespace(conn, 'bench');
@@ -179,7 +179,7 @@ export async function runApiBench(opts: { quick?: boolean } = {}) {
   }
 }
 
-async function measureWatch(conn: Conn, count: number): Promise<{ p50: number; p99: number; count: number }> {
+export async function measureWatch(conn: Conn, count: number): Promise<{ p50: number; p99: number; count: number }> {
   const latencies: number[] = [];
   const sentAt = new Map<string, number>();
   let resolveDone!: () => void;

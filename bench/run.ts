@@ -1,21 +1,28 @@
-// `npm run bench`: the API server benchmark and the store benchmark (stratus SQLite store vs a
-// real etcd, side by side), written as JSON under bench/results/ with the machine noted.
+// `npm run bench`: the API server benchmark, the store benchmark (stratus SQLite store vs a real
+// etcd, side by side) and the AWS-shaped benchmark (latency through DynamoDB Local + the SQS
+// emulator + the Lambda handlers, and the capacity units per API operation that docs/COST-MODEL.md
+// prices), written as JSON under bench/results/ with the machine noted.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { KUBE_APISERVER_REFERENCE, TARGETS, runApiBench } from './api.js';
 import { runStoreBench } from './store.js';
+import { AWS_TARGETS, runAwsBench } from './aws.js';
+import { runCapacityBench } from './capacity.js';
 
 const program = new Command()
   .name('bench')
-  .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers) and the store (vs etcd, side by side).')
-  .option('--only <which>', 'run only "api" or "store"')
+  .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers), the store (vs etcd, side by side), and the AWS-shaped path (DynamoDB Local + SQS emulator + Lambda handlers: latency and capacity units per operation).')
+  .option('--only <which>', 'run only "api", "store" or "aws" (AWS-shaped latency + capacity units per operation)')
+  .option('--backend <backend>', 'store backend of the "api" part: sqlite, dynamodb or both', 'sqlite')
   .option('--quick', 'a tenth of the load, for a smoke run')
   .option('--out <dir>', 'results directory', join(import.meta.dirname, 'results'))
   .parse();
 
-const opts = program.opts<{ only?: string; quick?: boolean; out: string }>();
+const opts = program.opts<{ only?: string; backend: string; quick?: boolean; out: string }>();
+if (opts.only && !['api', 'store', 'aws'].includes(opts.only)) program.error(`--only must be api, store or aws, not ${opts.only}`);
+if (!['sqlite', 'dynamodb', 'both'].includes(opts.backend)) program.error(`--backend must be sqlite, dynamodb or both, not ${opts.backend}`);
 const machine = {
   cpu: cpus()[0]?.model,
   cores: cpus().length,
@@ -25,10 +32,18 @@ const machine = {
 };
 const results: Record<string, unknown> = { date: new Date().toISOString(), machine, quick: !!opts.quick };
 if (!opts.only || opts.only === 'api') {
-  const api = await runApiBench({ quick: opts.quick });
-  results.api = { stratus: api, kubeApiserverReference: KUBE_APISERVER_REFERENCE, targets: TARGETS };
+  if (opts.backend === 'sqlite' || opts.backend === 'both') {
+    const api = await runApiBench({ quick: opts.quick });
+    results.api = { stratus: api, kubeApiserverReference: KUBE_APISERVER_REFERENCE, targets: TARGETS };
+  }
+  if (opts.backend === 'dynamodb' || opts.backend === 'both') {
+    results.apiDynamodb = { stratus: await runApiBench({ quick: opts.quick, backend: 'dynamodb' }), kubeApiserverReference: KUBE_APISERVER_REFERENCE };
+  }
 }
 if (!opts.only || opts.only === 'store') results.store = await runStoreBench({ quick: opts.quick });
+if (!opts.only || opts.only === 'aws') {
+  results.aws = { latency: await runAwsBench({ quick: opts.quick }), capacity: await runCapacityBench({ quick: opts.quick }), targets: AWS_TARGETS };
+}
 mkdirSync(opts.out, { recursive: true });
 const file = join(opts.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));
