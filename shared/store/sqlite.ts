@@ -6,7 +6,7 @@
 //     at the log row holding the value instead of copying it: every write then stores its value
 //     once (half the WAL volume per write), and small WITHOUT ROWID rows make the prefix scan of a
 //     latest list cheaper than scanning inline 1.5 KB values (measured: ~5 ms vs ~10 ms for 2,330).
-//   - one poll loop per store reads new log rows and fans them out to every watcher.
+//   - one poll loop per store (watch-hub.ts) reads new log rows and fans them out to every watcher.
 //
 // Why no kine-style filler rows: kine on a client/server database must cope with a writer that
 // reserved id r committing after r+1 is already visible. Here that cannot happen. SQLite admits one
@@ -25,10 +25,10 @@ import {
   type ListResult,
   type Store,
   type Watch,
-  type WatchEvent,
   type WatchOptions,
 } from './contract.js';
 import { prefixEnd } from './keys.js';
+import { WatchHub, type LogBatch, type ReplayPage } from './watch-hub.js';
 import { prepareStatements, SCHEMA, SCHEMA_VERSION, toEvent, toKeyValue, type KvRow, type LogRow } from './sqlite-schema.js';
 
 export interface HistoryRetention {
@@ -73,16 +73,6 @@ const DEFAULT_RETENTION: Required<HistoryRetention> = {
 const BATCH = 1000;
 const COMPACT_BATCH = 500;
 
-interface Watcher {
-  prefix: string;
-  /** Every change with a revision <= cursor has been delivered (or lies before afterRev). */
-  cursor: number;
-  /** Joined the live fan-out (caught up with the poller). */
-  live: boolean;
-  closed: boolean;
-  opts: WatchOptions;
-}
-
 export function openSqliteStore(opts: SqliteStoreOptions): SqliteStore {
   return new SqliteStoreImpl(opts);
 }
@@ -92,20 +82,12 @@ class SqliteStoreImpl implements SqliteStore {
   readonly path: string;
 
   private readonly db: Db;
-  private readonly pollIntervalMs: number;
-  private readonly progressIntervalMs: number;
   private closed = false;
 
   private readonly stmt: ReturnType<typeof prepareStatements>;
   private readonly listStatements = new Map<string, Statement>();
 
-  private readonly watchers = new Set<Watcher>();
-  /** The poller has read (and fanned out) every log row with revision <= lastSeen. */
-  private lastSeen = 0;
-  private pollQueued = false;
-  private polling = false;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
+  private readonly hub: WatchHub;
 
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly revSamples: { at: number; rev: number }[] = [];
@@ -118,8 +100,6 @@ class SqliteStoreImpl implements SqliteStore {
 
   constructor(opts: SqliteStoreOptions) {
     this.path = opts.path;
-    this.pollIntervalMs = opts.pollIntervalMs ?? 50;
-    this.progressIntervalMs = opts.progressIntervalMs ?? 1000;
 
     this.db = new Database(opts.path);
     // The busy timeout must be set before anything else can meet another process's lock.
@@ -147,6 +127,17 @@ class SqliteStoreImpl implements SqliteStore {
       this.updateInTx(key, value, expectedRev),
     );
     this.deleteTx = this.db.transaction((key: string, expectedRev?: number) => this.deleteInTx(key, expectedRev));
+
+    this.hub = new WatchHub(
+      {
+        headRev: () => this.readCurrentRev(),
+        resume: () => this.readCurrentRev(),
+        compactedRev: () => this.readCompactedRev(),
+        readNew: (after) => this.readNewRows(after),
+        readRange: (prefix, after, until) => this.replay(prefix, after, until),
+      },
+      { pollIntervalMs: opts.pollIntervalMs ?? 50, progressIntervalMs: opts.progressIntervalMs ?? 1000, label: 'store' },
+    );
 
     if (opts.historyRetention !== false) this.startRetention({ ...DEFAULT_RETENTION, ...opts.historyRetention });
   }
@@ -212,21 +203,21 @@ class SqliteStoreImpl implements SqliteStore {
   async create(key: string, value: string): Promise<KeyValue> {
     this.assertOpen();
     const kv = this.write(() => this.createTx.immediate(key, value));
-    this.schedulePoll();
+    this.hub.kick();
     return kv;
   }
 
   async update(key: string, value: string, expectedRev: number): Promise<KeyValue> {
     this.assertOpen();
     const kv = this.write(() => this.updateTx.immediate(key, value, expectedRev));
-    this.schedulePoll();
+    this.hub.kick();
     return kv;
   }
 
   async delete(key: string, expectedRev?: number): Promise<{ deleted: KeyValue; rev: number }> {
     this.assertOpen();
     const result = this.write(() => this.deleteTx.immediate(key, expectedRev));
-    this.schedulePoll();
+    this.hub.kick();
     return result;
   }
 
@@ -294,7 +285,7 @@ class SqliteStoreImpl implements SqliteStore {
       throw new StoreError('TooLarge', `cannot compact to ${target}: current revision is ${current}`);
     }
     // Local watchers read everything up to `target` first, so compaction never expires them.
-    this.poll();
+    await this.hub.flush();
     // Announce first: from here on, reads below `target` fail with Expired instead of seeing a
     // half-compacted history.
     this.write(() => this.stmt.raiseCompacted.run(target));
@@ -350,164 +341,34 @@ class SqliteStoreImpl implements SqliteStore {
 
   watch(opts: WatchOptions): Watch {
     this.assertOpen();
-    if (this.watchers.size === 0) {
-      // The poller idles without watchers; it resumes from now.
-      this.lastSeen = this.readCurrentRev();
-      this.startWatchTimers();
-    }
-    const watcher: Watcher = {
-      prefix: opts.prefix,
-      cursor: opts.afterRev > 0 ? opts.afterRev : this.readCurrentRev(),
-      live: false,
-      closed: false,
-      opts,
-    };
-    watcher.live = watcher.cursor >= this.lastSeen;
-    this.watchers.add(watcher);
-    // Catch-up (and the Expired check) happens in the poll loop, never inside watch().
-    this.schedulePoll();
-    return {
-      close: () => {
-        if (watcher.closed) return;
-        watcher.closed = true;
-        this.watchers.delete(watcher);
-        if (this.watchers.size === 0) this.stopWatchTimers();
-      },
-    };
+    return this.hub.watch(opts);
   }
 
-  private startWatchTimers(): void {
-    this.pollTimer = setInterval(() => this.poll(), this.pollIntervalMs);
-    this.pollTimer.unref();
-    this.progressTimer = setInterval(() => this.sendProgress(), this.progressIntervalMs);
-    this.progressTimer.unref();
-  }
-
-  private stopWatchTimers(): void {
-    clearInterval(this.pollTimer);
-    clearInterval(this.progressTimer);
-    this.pollTimer = this.progressTimer = undefined;
-  }
-
-  /** A local write is delivered right after the writing call returns, in the same tick. */
-  private schedulePoll(): void {
-    if (this.pollQueued || this.watchers.size === 0) return;
-    this.pollQueued = true;
-    queueMicrotask(() => {
-      this.pollQueued = false;
-      this.poll();
-    });
-  }
-
-  private poll(): void {
-    if (this.polling || this.closed || this.watchers.size === 0) return;
-    this.polling = true;
-    try {
-      for (const w of this.watchers) if (!w.live) this.catchUp(w);
-      while (!this.closed && this.pollNewRows()) {
-        // a full batch: more rows are waiting
-      }
-    } catch (err) {
-      // Typically SQLITE_BUSY beyond busy_timeout; the next timer tick retries.
-      process.emitWarning(`store poll failed: ${String(err)}`);
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  /** Replays history (cursor, lastSeen] for one watcher from the log, then marks it live. */
-  private catchUp(w: Watcher): void {
-    const upper = prefixEnd(w.prefix) ?? null;
-    while (!w.closed && !w.live) {
-      const { compacted, rows } = this.readTx(() => ({
-        compacted: this.readCompactedRev(),
-        rows: this.stmt.catchUp.all({
-          after: w.cursor,
-          until: this.lastSeen,
-          lo: w.prefix,
-          hi: upper,
-          limit: BATCH,
-        }) as LogRow[],
-      }));
-      if (w.cursor < compacted) {
-        this.expire(w, compacted);
-        return;
-      }
-      if (rows.length > 0) this.deliver(w, rows.map(toEvent));
-      if (rows.length < BATCH) {
-        w.cursor = this.lastSeen;
-        w.live = true;
-      } else {
-        w.cursor = rows[rows.length - 1].rev;
-      }
-    }
-  }
-
-  /** Reads log rows after lastSeen and fans them out; returns true if a full batch was read. */
-  private pollNewRows(): boolean {
+  /** Reads log rows after `after` in one snapshot, with what the poll loop needs around them. */
+  private readNewRows(after: number): LogBatch {
     const { rows, current, compacted } = this.readTx(() => ({
-      rows: this.stmt.newRows.all(this.lastSeen, BATCH) as LogRow[],
+      rows: this.stmt.newRows.all(after, BATCH) as LogRow[],
       current: this.readCurrentRev(),
       compacted: this.readCompactedRev(),
     }));
-    if (compacted > this.lastSeen) {
-      // Another process compacted past rows this poller has not read yet: they may be gone.
-      for (const w of this.watchers) if (w.live && w.cursor < compacted) this.expire(w, compacted);
-    }
     const full = rows.length === BATCH;
-    const seenUpTo = full ? rows[rows.length - 1].rev : Math.max(current, this.lastSeen);
-    if (rows.length > 0) {
-      const events = rows.map(toEvent);
-      for (const w of this.watchers) {
-        if (!w.live) continue;
-        const batch = events.filter((e) => e.kv.rev > w.cursor && e.key.startsWith(w.prefix));
-        if (batch.length > 0) this.deliver(w, batch);
-      }
-    }
-    this.lastSeen = seenUpTo;
-    for (const w of this.watchers) if (w.live && w.cursor < seenUpTo) w.cursor = seenUpTo;
-    return full;
+    return {
+      events: rows.map(toEvent),
+      through: full ? rows[rows.length - 1].rev : Math.max(current, after),
+      // Another process compacted past rows this poller has not read yet: they may be gone.
+      compacted: compacted > after ? compacted : undefined,
+      more: full,
+    };
   }
 
-  private deliver(w: Watcher, events: WatchEvent[]): void {
-    if (w.closed) return;
-    try {
-      w.opts.onEvents(events);
-    } catch (err) {
-      process.emitWarning(`store watch consumer threw: ${String(err)}`);
-    }
-  }
-
-  private expire(w: Watcher, compacted: number): void {
-    const err = new StoreError(
-      'Expired',
-      `watch from revision ${w.cursor} cannot continue: history compacted up to ${compacted}`,
-    );
-    this.closeWatcherWithError(w, err);
-  }
-
-  private closeWatcherWithError(w: Watcher, err: StoreError): void {
-    if (w.closed) return;
-    w.closed = true;
-    this.watchers.delete(w);
-    if (this.watchers.size === 0) this.stopWatchTimers();
-    try {
-      w.opts.onError?.(err);
-    } catch (e) {
-      process.emitWarning(`store watch error handler threw: ${String(e)}`);
-    }
-  }
-
-  private sendProgress(): void {
-    this.poll();
-    for (const w of this.watchers) {
-      if (!w.live || w.closed || !w.opts.onProgress) continue;
-      try {
-        w.opts.onProgress(w.cursor);
-      } catch (err) {
-        process.emitWarning(`store progress handler threw: ${String(err)}`);
-      }
-    }
+  /** One page of history (after, until] under a prefix, for a watcher catching up. */
+  private replay(prefix: string, after: number, until: number): ReplayPage {
+    const { compacted, rows } = this.readTx(() => ({
+      compacted: this.readCompactedRev(),
+      rows: this.stmt.catchUp.all({ after, until, lo: prefix, hi: prefixEnd(prefix) ?? null, limit: BATCH }) as LogRow[],
+    }));
+    if (after < compacted) return { expiredAt: compacted };
+    return { events: rows.map(toEvent), through: rows.length < BATCH ? until : rows[rows.length - 1].rev };
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -517,10 +378,8 @@ class SqliteStoreImpl implements SqliteStore {
     // Let an in-flight compaction step finish before the connection goes away.
     const compacting = this.compacting;
     this.closed = true;
-    this.stopWatchTimers();
     clearInterval(this.retentionTimer);
-    for (const w of this.watchers) w.closed = true;
-    this.watchers.clear();
+    await this.hub.close();
     await compacting;
     this.db.close();
   }
