@@ -62,6 +62,7 @@ export class Revisions {
   /** Revisions this instance allocated that are neither committed nor filled yet. */
   private readonly pending = new Map<number, { settled: Promise<void>; release: () => void }>();
   private readonly background = new Set<Promise<unknown>>();
+  private readonly checkpointWrites = new Set<Promise<unknown>>();
   private lastCheckpointBucket = 0;
   private readonly checkpointBucketMs: number;
   private ttlCompacted: { value: number; at: number } | undefined;
@@ -280,6 +281,9 @@ export class Revisions {
     if (this.since === undefined) await this.counter(op);
     if (this.since === undefined || this.since >= horizon) return 0;
     if (this.ttlCompacted && now - this.ttlCompacted.at < this.checkpointBucketMs) return this.ttlCompacted.value;
+    // This process's own checkpoint writes may still be in flight: wait, so a revision it allocated
+    // after the horizon is found rather than mistaken for "nothing allocated since".
+    await Promise.allSettled([...this.checkpointWrites]);
     const firstBucket = Math.ceil(horizon / this.checkpointBucketMs);
     const out = await this.table.query(op, {
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
@@ -304,7 +308,7 @@ export class Revisions {
     this.lastCheckpointBucket = bucket;
     const expiresAt = Math.ceil(((bucket + 1) * this.checkpointBucketMs + this.opts.retentionMs + this.opts.ttlSlackMs) / 1000);
     // Keeps the lowest revision any writer allocated in the bucket.
-    this.track(
+    const write = this.track(
       this.table.updateItem('checkpoint', {
         Key: metaKey(checkpointSortKey(bucket)),
         UpdateExpression: 'SET #n = :rev, #x = :x',
@@ -313,6 +317,8 @@ export class Revisions {
         ExpressionAttributeValues: { ':rev': num(rev), ':x': num(expiresAt) },
       }),
     );
+    this.checkpointWrites.add(write);
+    void write.finally(() => this.checkpointWrites.delete(write));
   }
 
   private persistResolved(): void {
@@ -331,12 +337,13 @@ export class Revisions {
     );
   }
 
-  private track(p: Promise<unknown>): void {
+  private track(p: Promise<unknown>): Promise<unknown> {
     const tracked = p.catch((err) => {
       if (!(err instanceof StoreError)) process.emitWarning(`dynamodb store background write failed: ${String(err)}`);
     });
     this.background.add(tracked);
     void tracked.finally(() => this.background.delete(tracked));
+    return tracked;
   }
 
   /** Waits for background writes (checkpoints, the resolved marker). */
