@@ -238,7 +238,7 @@ export class RestStorage {
       try {
         if (type === 'json') patched = applyJsonPatch(original, patch);
         else if (type === 'merge') patched = applyMergePatch(original, patch);
-        else patched = applyStrategicMergePatch(original, patch, scope.subresource === 'scale' ? def.schema : def.schema);
+        else patched = applyStrategicMergePatch(original, patch, def.schema);
       } catch (e) {
         throw patchErrorToApi(e);
       }
@@ -580,18 +580,29 @@ function isGracefullyTerminating(def: KindDef, obj: KubeObject): boolean {
   return def.group === '' && def.plural === 'pods' && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
 }
 
+/**
+ * The store hands every watcher of a prefix the same event objects, so each stored value is parsed
+ * once per change, not once per watcher. Sinks only read what they are given.
+ */
+const parsedForWatchers = new WeakMap<KeyValue, KubeObject>();
+function decodeShared(kv: KeyValue): KubeObject {
+  let obj = parsedForWatchers.get(kv);
+  if (!obj) parsedForWatchers.set(kv, (obj = decodeFromStore(kv)));
+  return obj;
+}
+
 function deliverWatchEvent(ev: WatchEvent, selectors: CompiledSelectors, sink: WatchSink): void {
   if (selectors.matchAll) {
-    sink.event(ev.type === 'DELETE' ? 'DELETED' : ev.created ? 'ADDED' : 'MODIFIED', decodeFromStore(ev.kv));
+    sink.event(ev.type === 'DELETE' ? 'DELETED' : ev.created ? 'ADDED' : 'MODIFIED', decodeShared(ev.kv));
     return;
   }
-  const now = decodeFromStore(ev.kv);
+  const now = decodeShared(ev.kv);
   if (ev.type === 'DELETE') {
     if (selectors.matches(now)) sink.event('DELETED', now);
     return;
   }
   const matchesNow = selectors.matches(now);
-  const matchedBefore = ev.prev ? selectors.matches(decodeFromStore(ev.prev)) : false;
+  const matchedBefore = ev.prev ? selectors.matches(decodeShared(ev.prev)) : false;
   if (matchesNow && matchedBefore) sink.event('MODIFIED', now);
   else if (matchesNow) sink.event('ADDED', now);
   else if (matchedBefore) sink.event('DELETED', now);
