@@ -1,6 +1,6 @@
 // One process running the whole control plane on the embedded store: HTTPS API server with a
-// generated CA, admin kubeconfig, and the default namespaces. Later issues add the controllers,
-// the scheduler and a local node here.
+// generated CA, admin kubeconfig, the default namespaces, and the controllers and scheduler
+// (in-process driver). Issue #5 adds a local node here.
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { resolve } from 'node:path';
@@ -11,6 +11,9 @@ import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
 import { createApiServer } from '../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
+import { builtinControllers } from '../shared/controllers/index.js';
+import { ControllerManager } from '../shared/controllers/manager.js';
+import type { ControllerDef } from '../shared/controllers/types.js';
 import { ensurePki } from './pki.js';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.js';
 
@@ -19,6 +22,8 @@ export interface ControlPlaneOptions {
   port: number;
   host?: string;
   log?: Logger;
+  /** Controllers and scheduler to run in this process (default: all built-in ones). */
+  controllers?: readonly ControllerDef[];
 }
 
 export interface ControlPlane {
@@ -51,6 +56,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await bootstrapCluster(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
+  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? builtinControllers });
+  await manager.start();
 
   const server = await new Promise<Server>((resolveServer, reject) => {
     const s = serve(
@@ -79,6 +86,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         server.close(() => r());
         server.closeAllConnections?.();
       });
+      await manager.stop();
       namespaces.stop();
       await store.close();
     },

@@ -152,8 +152,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
 
   app.route('/openapi', openApiRoutes(registry));
 
-  app.all('/api/v1/*', (c) => handleResource(c, { registry, rest, log }));
-  app.all('/apis/:group/:version/*', (c) => handleResource(c, { registry, rest, log }));
+  app.all('/api/v1/*', (c) => handleResource(c, { store: deps.store, registry, rest, log }));
+  app.all('/apis/:group/:version/*', (c) => handleResource(c, { store: deps.store, registry, rest, log }));
 
   return { app, rest, namespaces };
 }

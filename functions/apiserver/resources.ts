@@ -14,8 +14,11 @@ import { parseFieldValidation } from '../../shared/apiserver/structure.js';
 import { parseIncludeObject, partialMetadata, partialObjectMetadataList, table } from '../../shared/apiserver/table.js';
 import { patchScale, replicasFromScale, scaleOf } from '../../shared/apiserver/scale.js';
 import { serveWatch } from './watch.js';
+import { bindPod } from '../../shared/apiserver/binding.js';
+import type { Store } from '../../shared/store/contract.js';
 
 interface Deps {
+  store: Store;
   registry: Registry;
   rest: RestStorage;
   log: Logger;
@@ -29,7 +32,7 @@ interface Target {
   legacyWatch: boolean;
 }
 
-const SUBRESOURCES = new Set(['status', 'scale']);
+const SUBRESOURCES = new Set(['status', 'scale', 'binding']);
 
 function resolveTarget(registry: Registry, path: string): Target {
   let segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -60,7 +63,13 @@ function resolveTarget(registry: Registry, path: string): Target {
   if (!def || rest.length) throw errors.pathNotFound();
   if (namespace !== undefined && !def.namespaced) throw errors.pathNotFound();
   if (sub !== undefined) {
-    if (!SUBRESOURCES.has(sub) || (sub === 'status' && !def.subresources.status) || (sub === 'scale' && !def.subresources.scale)) throw errors.pathNotFound();
+    if (
+      !SUBRESOURCES.has(sub) ||
+      (sub === 'status' && !def.subresources.status) ||
+      (sub === 'scale' && !def.subresources.scale) ||
+      (sub === 'binding' && !(def.group === '' && def.plural === 'pods'))
+    )
+      throw errors.pathNotFound();
   }
   if (def.namespaced && name !== undefined && namespace === undefined) throw errors.pathNotFound();
   return {
@@ -97,6 +106,7 @@ export async function handleResource(c: Context, deps: Deps): Promise<Response> 
   }
 
   if (scope.subresource === 'scale') return handleScale(c, deps, scope, method);
+  if (scope.subresource === 'binding') return handleBinding(c, deps, scope, method);
 
   switch (method) {
     case 'GET':
@@ -300,6 +310,21 @@ async function handleScale(c: Context, deps: Deps, scope: Scope, method: string)
   const patch = { metadata: rv ? { resourceVersion: rv } : {}, ...setPath(spec.specReplicasPath, replicas) };
   const res = await deps.rest.patch(main, 'merge', patch, { ...writeOptions(c), fieldValidation: 'Ignore', force: false });
   return respond(res.object);
+}
+
+/** POST pods/<name>/binding with a v1 Binding: bind the pod to Binding.target.name. */
+async function handleBinding(c: Context, deps: Deps, scope: Scope, method: string): Promise<Response> {
+  if (method !== 'POST') throw errors.methodNotAllowed();
+  const type = mediaType(c.req.header('content-type'));
+  if (type !== 'application/json' && type !== '') throw errors.unsupportedMediaType(['application/json']);
+  const binding = decodeTextBody(await readText(c), 'json', 'Binding') as undefined | { metadata?: { name?: string; uid?: string; annotations?: Record<string, string> }; target?: { name?: string } };
+  if (binding?.metadata?.name && binding.metadata.name !== scope.name) {
+    throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${scope.name})`);
+  }
+  const created = JSON.stringify({ ...successStatus(), code: 201 });
+  if (dryRun(c)) return c.body(created, 201, { 'Content-Type': 'application/json' });
+  await bindPod(deps.store, scope.namespace!, scope.name!, { nodeName: binding?.target?.name ?? '', annotations: binding?.metadata?.annotations, uid: binding?.metadata?.uid });
+  return c.body(created, 201, { 'Content-Type': 'application/json' });
 }
 
 function setPath(path: string, value: unknown): Record<string, unknown> {

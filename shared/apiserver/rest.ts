@@ -27,7 +27,7 @@ export interface Scope {
   /** Namespace from the URL (absent for cluster-scoped kinds and all-namespace lists). */
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale';
+  subresource?: 'status' | 'scale' | 'binding';
 }
 
 export interface WriteOptions {
@@ -211,9 +211,10 @@ export class RestStorage {
   }
 
   /** The conditional delete of an object, releasing what it held. */
-  private async storeDelete(def: KindDef, kv: KeyValue, current: KubeObject): Promise<void> {
-    await this.store.delete(kv.key, kv.rev);
+  private async storeDelete(def: KindDef, kv: KeyValue, current: KubeObject): Promise<number> {
+    const { rev } = await this.store.delete(kv.key, kv.rev);
     await this.hooks.get(hooksKey(def))?.afterWrite?.(current, undefined);
+    return rev;
   }
 
   /** PUT: replace the object (or its status) with the body; honours metadata.resourceVersion as a precondition. */
@@ -392,8 +393,8 @@ export class RestStorage {
 
   // ---- delete -------------------------------------------------------------------------------
 
-  /** Returns the object as deleted (or as marked for deletion) and whether it is gone. */
-  async delete(scope: Scope, options: DeleteOptions, dryRun: boolean): Promise<{ object: KubeObject; gone: boolean }> {
+  /** Returns the object as deleted (or as marked for deletion), whether it is gone, and the revision of the write (0 if none). */
+  async delete(scope: Scope, options: DeleteOptions, dryRun: boolean): Promise<{ object: KubeObject; gone: boolean; rev: number }> {
     const { def } = scope;
     const key = objectKey(def, scope.namespace, scope.name!);
     for (let attempt = 0; ; attempt++) {
@@ -414,16 +415,16 @@ export class RestStorage {
       const pending = this.pendingDeletion(def, current, options);
       try {
         if (pending) {
-          if (deepEqual(pending, current)) return { object: current, gone: false };
-          if (dryRun) return { object: pending, gone: false };
+          if (deepEqual(pending, current)) return { object: current, gone: false, rev: 0 };
+          if (dryRun) return { object: pending, gone: false, rev: 0 };
           const written = await this.store.update(key, encodeForStore(pending), kv.rev);
           pending.metadata.resourceVersion = String(written.rev);
           if (def.group === '' && def.plural === 'namespaces') this.namespaces.startFinalizing(pending.metadata.name!);
-          return { object: pending, gone: false };
+          return { object: pending, gone: false, rev: written.rev };
         }
-        if (dryRun) return { object: current, gone: true };
-        await this.storeDelete(def, kv, current);
-        return { object: current, gone: true };
+        if (dryRun) return { object: current, gone: true, rev: 0 };
+        const rev = await this.storeDelete(def, kv, current);
+        return { object: current, gone: true, rev };
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict' && attempt < MAX_CONFLICT_RETRIES) continue;
         throw translateStoreError(e, scope);
