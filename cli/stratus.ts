@@ -62,4 +62,63 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+}
+
+program
+  .command('agent')
+  .description('Run node agents against a control plane. Today: --simulate N hollow nodes (fake runtime, real heartbeats and pod status).')
+  .option('--kubeconfig <file>', 'credentials and endpoint of the control plane', process.env.KUBECONFIG ?? resolve(repoRoot, '.cluster/kubeconfig'))
+  .option('--simulate <n>', 'run N hollow nodes in this process', positiveInt)
+  .option('--prefix <prefix>', 'hollow node name prefix', 'hollow-')
+  .option('--cpu <cpu>', 'hollow node cpu capacity', '4')
+  .option('--memory <memory>', 'hollow node memory capacity', '16Gi')
+  .option('--max-pods <n>', 'hollow node pod capacity', '110')
+  .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
+  .action(async (opts: { kubeconfig: string; simulate?: number; prefix: string; cpu: string; memory: string; maxPods: string; logLevel: string }) => {
+    const log = createLogger(opts.logLevel);
+    if (!opts.simulate) {
+      log.fatal('the container-running agent is not available yet: pass --simulate N for hollow nodes');
+      process.exit(2);
+    }
+    const { KubeClient, accessFromKubeconfig } = await import('../shared/client/kube-client.js');
+    const { startHollowNodes } = await import('../node-agent/simulate.js');
+    let client: InstanceType<typeof KubeClient>;
+    try {
+      client = new KubeClient(accessFromKubeconfig(opts.kubeconfig), { maxSockets: 64 });
+    } catch (e) {
+      log.fatal({ err: (e as Error).message }, 'cannot read the kubeconfig (start the control plane first: npm start)');
+      process.exit(1);
+    }
+    let lastShown = 0;
+    const nodes = await startHollowNodes({
+      client,
+      count: opts.simulate,
+      prefix: opts.prefix,
+      capacity: { cpu: opts.cpu, memory: opts.memory, pods: opts.maxPods },
+      log,
+      onProgress: (done, total) => {
+        if (done === total || Date.now() - lastShown > 1000) {
+          lastShown = Date.now();
+          log.info({ registered: done, total }, 'registering hollow nodes');
+        }
+      },
+    }).catch((e: unknown) => {
+      log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'could not register hollow nodes (is the control plane running and the kubeconfig current?)');
+      process.exit(1);
+    });
+    process.stdout.write(`stratus agent: ${opts.simulate} hollow nodes running\n`);
+    const stop = () => {
+      nodes.stop().finally(() => {
+        client.close();
+        process.exit(0);
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+
 await program.parseAsync(process.argv);
