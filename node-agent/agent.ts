@@ -5,7 +5,7 @@ import { isKubeConflict, isKubeNotFound, KubeApiError, type KubeClient } from '.
 import type { Logger } from '../shared/apiserver/logger.js';
 import { nodeObject, nodeStatus, type NodeHealth, type NodeIdentity } from './node-object.js';
 import type { Pod, PodEventType } from './pod-source.js';
-import { runningPodStatus } from './pod-status.js';
+import { finishedPodStatus, runningPodStatus } from './pod-status.js';
 import type { PodRuntime } from './runtime.js';
 
 export const LEASE_DURATION_SECONDS = 40;
@@ -117,6 +117,24 @@ export class NodeAgent {
       this.started.delete(uid);
       if (isKubeNotFound(e)) return;
       throw e;
+    }
+    const exit = this.runtime.plannedExit?.(pod);
+    if (exit) {
+      const timer = setTimeout(() => {
+        void this.handleExit(pod, state, exit.exitCode);
+      }, exit.afterMs);
+      timer.unref?.();
+    }
+  }
+
+  private async handleExit(pod: Pod, state: Awaited<ReturnType<PodRuntime['startPod']>>, exitCode: number): Promise<void> {
+    const { uid, namespace, name } = pod.metadata;
+    if (!this.started.has(uid)) return;
+    try {
+      await this.client.patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status: finishedPodStatus(state, this.identity.internalIP, exitCode, pod.status as Record<string, unknown> | undefined) });
+      await this.runtime.stopPod(uid, 0);
+    } catch (e) {
+      if (!isKubeNotFound(e)) this.log.warn({ pod: `${namespace}/${name}`, err: e instanceof Error ? e.message : String(e) }, 'could not report the pod finished');
     }
   }
 }

@@ -9,7 +9,10 @@ export class FakeRuntime implements PodRuntime {
   private nextHost = 2;
 
   /** `nodeIndex` picks the node's /24 inside 10.64.0.0/10. */
-  constructor(private readonly nodeIndex: number) {}
+  constructor(
+    private readonly nodeIndex: number,
+    private readonly completeAfterMs = 1000,
+  ) {}
 
   async startPod(pod: Record<string, unknown>): Promise<PodRuntimeState> {
     const meta = pod.metadata as { uid: string };
@@ -29,6 +32,20 @@ export class FakeRuntime implements PodRuntime {
     };
     this.running.set(meta.uid, state);
     return state;
+  }
+
+  /**
+   * Pods that are not restarted (restartPolicy Never/OnFailure, e.g. Jobs) finish after
+   * `completeAfterMs` with exit code 0, or with the code in the annotation
+   * stratus.dev/hollow-exit-code; the annotation stratus.dev/hollow-run-ms overrides the time.
+   */
+  plannedExit(pod: Record<string, unknown>): { afterMs: number; exitCode: number } | undefined {
+    const spec = pod.spec as { restartPolicy?: string };
+    if ((spec.restartPolicy ?? 'Always') === 'Always') return undefined;
+    const annotations = ((pod.metadata as { annotations?: Record<string, string> }).annotations ?? {});
+    const exitCode = Number(annotations['stratus.dev/hollow-exit-code'] ?? 0) || 0;
+    const afterMs = Number(annotations['stratus.dev/hollow-run-ms'] ?? this.completeAfterMs);
+    return { afterMs: Number.isFinite(afterMs) && afterMs >= 0 ? afterMs : this.completeAfterMs, exitCode };
   }
 
   async stopPod(uid: string): Promise<void> {

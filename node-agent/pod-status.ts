@@ -39,3 +39,30 @@ export function runningPodStatus(state: PodRuntimeState, hostIP: string, previou
     ...(previous?.qosClass ? { qosClass: previous.qosClass } : {}),
   };
 }
+
+/** A pod whose containers all exited: Succeeded when every exit code is 0, Failed otherwise (restartPolicy Never/OnFailure). */
+export function finishedPodStatus(state: PodRuntimeState, hostIP: string, exitCode: number, previous?: Record<string, unknown>): Record<string, unknown> {
+  const running = runningPodStatus(state, hostIP, previous);
+  const finishedAt = stamp();
+  const reason = exitCode === 0 ? 'Completed' : 'Error';
+  const t = finishedAt;
+  const conditions = (running.conditions as Record<string, unknown>[]).map((c) =>
+    c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: t } : c.type === 'PodReadyToStartContainers' ? { ...c, status: 'False', lastTransitionTime: t } : c,
+  );
+  return {
+    ...running,
+    phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+    conditions,
+    containerStatuses: state.containers.map((c) => ({
+      name: c.name,
+      state: { terminated: { exitCode, reason, startedAt: c.startedAt, finishedAt, containerID: c.containerID } },
+      lastState: {},
+      ready: false,
+      restartCount: c.restartCount,
+      image: c.image,
+      imageID: c.imageID,
+      containerID: c.containerID,
+      started: false,
+    })),
+  };
+}

@@ -22,6 +22,8 @@ export interface PodRuntime {
   startPod(pod: Record<string, unknown>): Promise<PodRuntimeState>;
   /** Stop the pod's containers within the grace period and release its resources. */
   stopPod(uid: string, gracePeriodSeconds: number): Promise<void>;
+  /** Hollow runtimes only: when this pod's containers will exit on their own, and how. */
+  plannedExit?(pod: Record<string, unknown>): { afterMs: number; exitCode: number } | undefined;
   /** Runtime name and version as nodeInfo.containerRuntimeVersion shows it (e.g. containerd://1.6.20). */
   readonly version: string;
 }

@@ -171,3 +171,39 @@ export function kubectl(server: Pick<RunningServer, 'kubeconfig'>, version: stri
     }
   });
 }
+
+export interface RunningAgent {
+  child: ChildProcess;
+  logs: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Start `stratus agent --simulate <count>` against a started server and wait until its nodes are registered. */
+export async function startHollowAgent(server: Pick<RunningServer, 'kubeconfig'>, count: number, opts: { prefix?: string; cpu?: string; memory?: string } = {}): Promise<RunningAgent> {
+  const args = ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--simulate', String(count), '--log-level', 'warn'];
+  if (opts.prefix) args.push('--prefix', opts.prefix);
+  if (opts.cpu) args.push('--cpu', opts.cpu);
+  if (opts.memory) args.push('--memory', opts.memory);
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('hollow nodes running')) {
+    if (child.exitCode !== null) throw new Error(`stratus agent exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`stratus agent did not register its nodes within 60 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    logs: () => output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -77,6 +77,17 @@ describe('hollow nodes', () => {
     expect(unbound.status?.phase).toBe('Pending');
   });
 
+  it('finish run-to-completion pods: Succeeded, or Failed with the exit code the pod asks for', async () => {
+    const spec = { nodeName: 'hollow-0', restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] };
+    await client.create('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ok', annotations: { 'stratus.dev/hollow-run-ms': '50' } }, spec });
+    await client.create('/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad', annotations: { 'stratus.dev/hollow-run-ms': '50', 'stratus.dev/hollow-exit-code': '3' } }, spec });
+    const phase = async (name: string) => (await client.get<Obj>(`/api/v1/namespaces/default/pods/${name}`)).status?.phase;
+    await waitFor(async () => (await phase('ok')) === 'Succeeded', 'ok to succeed');
+    await waitFor(async () => (await phase('bad')) === 'Failed', 'bad to fail');
+    const bad = await client.get<Obj>('/api/v1/namespaces/default/pods/bad');
+    expect((bad.status!.containerStatuses as { state: { terminated: { exitCode: number; reason: string } } }[])[0].state.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+  });
+
   it('complete the graceful deletion of their pods', async () => {
     const marked = await client.delete<Obj>('/api/v1/namespaces/default/pods/bound');
     expect(marked.metadata.deletionTimestamp).toBeTruthy();
