@@ -1,7 +1,7 @@
 // `npm run bench`: the API server benchmark, the store benchmark (stratus SQLite store vs a real
-// etcd, side by side) and the AWS-shaped benchmark (latency through DynamoDB Local + the SQS
+// etcd, side by side), the AWS-shaped benchmark (latency through DynamoDB Local + the SQS
 // emulator + the Lambda handlers, and the capacity units per API operation that docs/COST-MODEL.md
-// prices), written as JSON under bench/results/ with the machine noted.
+// prices) and the scheduler's throughput, written as JSON under bench/results/ with the machine noted.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +10,19 @@ import { KUBE_APISERVER_REFERENCE, TARGETS, runApiBench } from './api.js';
 import { runStoreBench } from './store.js';
 import { AWS_TARGETS, runAwsBench } from './aws.js';
 import { runCapacityBench } from './capacity.js';
+import { runSchedulerBench } from './scheduler.js';
 
 const program = new Command()
   .name('bench')
-  .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers), the store (vs etcd, side by side), and the AWS-shaped path (DynamoDB Local + SQS emulator + Lambda handlers: latency and capacity units per operation).')
-  .option('--only <which>', 'run only "api", "store" or "aws" (AWS-shaped latency + capacity units per operation)')
+  .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers), the store (vs etcd, side by side), the AWS-shaped path (DynamoDB Local + SQS emulator + Lambda handlers: latency and capacity units per operation), and the scheduler (pods bound per second).')
+  .option('--only <which>', 'run only "api", "store", "aws" (AWS-shaped latency + capacity units per operation) or "scheduler" (5000 nodes, 10000 pending pods)')
   .option('--backend <backend>', 'store backend of the "api" part: sqlite, dynamodb or both', 'sqlite')
   .option('--quick', 'a tenth of the load, for a smoke run')
   .option('--out <dir>', 'results directory', join(import.meta.dirname, 'results'))
   .parse();
 
 const opts = program.opts<{ only?: string; backend: string; quick?: boolean; out: string }>();
-if (opts.only && !['api', 'store', 'aws'].includes(opts.only)) program.error(`--only must be api, store or aws, not ${opts.only}`);
+if (opts.only && !['api', 'store', 'aws', 'scheduler'].includes(opts.only)) program.error(`--only must be api, store, aws or scheduler, not ${opts.only}`);
 if (!['sqlite', 'dynamodb', 'both'].includes(opts.backend)) program.error(`--backend must be sqlite, dynamodb or both, not ${opts.backend}`);
 const machine = {
   cpu: cpus()[0]?.model,
@@ -44,6 +45,7 @@ if (!opts.only || opts.only === 'store') results.store = await runStoreBench({ q
 if (!opts.only || opts.only === 'aws') {
   results.aws = { latency: await runAwsBench({ quick: opts.quick }), capacity: await runCapacityBench({ quick: opts.quick }), targets: AWS_TARGETS };
 }
+if (!opts.only || opts.only === 'scheduler') results.scheduler = await runSchedulerBench({ quick: opts.quick });
 mkdirSync(opts.out, { recursive: true });
 const file = join(opts.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));

@@ -11,9 +11,9 @@ import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
 import { createApiServer } from '../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
-import { builtinControllers } from '../shared/controllers/index.js';
-import { ControllerManager } from '../shared/controllers/manager.js';
-import type { ControllerDef } from '../shared/controllers/types.js';
+import { builtinControllers, rootCaPublisher } from '../shared/controllers/index.js';
+import { ControllerManager } from '../shared/controllers/runtime/manager.js';
+import type { ControllerDef } from '../shared/controllers/runtime/types.js';
 import { ensurePki } from './pki.js';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.js';
 
@@ -56,7 +56,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await bootstrapCluster(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
-  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? builtinControllers });
+  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? [...builtinControllers, rootCaPublisher(pki.caCert)] });
   await manager.start();
 
   const server = await new Promise<Server>((resolveServer, reject) => {

@@ -14,7 +14,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { builtinControllers, controllerResources } from '../functions/worker/controllers.js';
+import { wakeResources } from '../functions/dispatcher/routing.js';
+import { builtinControllers } from '../shared/controllers/index.js';
 import { bundleHandler, type Bundle } from './bundle.js';
 import { tableBillingMode, tableKeyProps, tableStreamViewType, TABLE_TTL_ATTRIBUTE } from './table-definition.js';
 
@@ -28,7 +29,7 @@ export const HANDLER_ENTRIES: Record<HandlerName, string> = {
 };
 
 /**
- * What the store (shared/store/dynamodb) does on the table, for the API and worker functions.
+ * What the store (shared/store/dynamodb) does on the table, for the API, dispatcher and worker functions.
  * TransactWriteItems has no IAM action of its own: each Put/Update/Delete in it is authorised as
  * PutItem/UpdateItem/DeleteItem. Table management (ensureTable) is CloudFormation's job.
  */
@@ -196,8 +197,9 @@ export class TenantControlPlaneStack extends Stack {
       environment: {
         ...common,
         WORK_QUEUE_URL: this.workQueue.queueUrl,
-        // Only changes some controller reconciles become messages (each one costs an SQS send).
-        WORK_QUEUE_RESOURCES: controllerResources(builtinControllers).join(','),
+        // Only changes of resources that wake some controller (as primary or watched) are routed
+        // (each message costs an SQS send).
+        WORK_QUEUE_RESOURCES: wakeResources(builtinControllers).join(','),
       },
     });
     const worker = this.handlerFunction('worker', {
@@ -231,8 +233,11 @@ export class TenantControlPlaneStack extends Stack {
     dispatcher.addToRolePolicy(
       new iam.PolicyStatement({ actions: STREAM_READ_ACTIONS, resources: [this.table.tableStreamArn!] }),
     );
-    // Stream records of a CMK-encrypted table are encrypted with the same key.
-    dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.key.keyArn] }));
+    // Watch mappings read the store (a store reader may fill a revision hole and records how far
+    // it resolved, so it needs the store's actions); stream records and items of the CMK-encrypted
+    // table are encrypted with the tenant key.
+    this.grantTableReadWrite(dispatcher);
+    this.grantKeyUse(dispatcher);
     dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.workQueue.queueArn] }));
     dispatcher.addEventSourceMapping('TableStream', {
       eventSourceArn: this.table.tableStreamArn!,

@@ -18,8 +18,10 @@ import { createApiServer } from '../../functions/apiserver/app.js';
 import { apiConfigFromEnv, createApiHandler, sha256Hex } from '../../functions/apiserver/lambda.js';
 import { createDispatcher, dispatcherConfigFromEnv } from '../../functions/dispatcher/handler.js';
 import { changeDeduplicationId, encodeWorkItem, messageGroupId } from '../../functions/dispatcher/work-message.js';
+import { wakeResources } from '../../functions/dispatcher/routing.js';
 import { createWorker, workerConfigFromEnv } from '../../functions/worker/handler.js';
-import { builtinControllers, controllerResources, type ControllerDef } from '../../functions/worker/controllers.js';
+import { builtinControllers, type ControllerDef } from '../../shared/controllers/index.js';
+import { refOfStoreKey } from '../../shared/controllers/runtime/types.js';
 import type { Env } from '../../functions/lambda-env.js';
 import type { ControlPlane } from '../control-plane.js';
 import { bootstrapCluster } from '../../shared/apiserver/bootstrap.js';
@@ -38,7 +40,7 @@ export interface AwsLocalOptions {
   log?: Logger;
   /** Names the table and queues (default "local"). */
   tenant?: string;
-  /** Controllers the worker runs (default: the built-in ones). */
+  /** Controllers the dispatcher routes for and the worker runs (default: the built-in ones). */
   controllers?: readonly ControllerDef[];
   /** Worker retry backoff base in seconds (default 1). */
   retryBaseSeconds?: number;
@@ -104,7 +106,7 @@ export async function startAwsLocal(opts: AwsLocalOptions): Promise<AwsLocal> {
     const queues = await ensureWorkQueues(sqs, { prefix: `stratus-${tenant}`, maxReceiveCount: opts.maxReceiveCount, visibilityTimeoutSeconds: 180 });
 
     const controllers = opts.controllers ?? builtinControllers;
-    const resources = controllerResources(controllers);
+    const resources = wakeResources(controllers);
     const common: Env = {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: ddb.credentials.accessKeyId,
@@ -115,24 +117,25 @@ export async function startAwsLocal(opts: AwsLocalOptions): Promise<AwsLocal> {
     };
     const functionEnv = {
       api: { ...common, TABLE_NAME: tableName, ADMIN_TOKEN_SHA256: sha256Hex(token), SERVER_ADDRESS: `${host}:${opts.port}` },
-      // Only resources some controller reconciles are worth a message.
-      dispatcher: { ...common, WORK_QUEUE_URL: queues.work.url, WORK_QUEUE_RESOURCES: resources.join(',') },
+      // Only changes of resources that wake some controller (primary or watched) are worth routing.
+      dispatcher: { ...common, TABLE_NAME: tableName, WORK_QUEUE_URL: queues.work.url, WORK_QUEUE_RESOURCES: resources.join(',') },
       worker: { ...common, TABLE_NAME: tableName, WORK_QUEUE_URL: queues.work.url, REQUEUE_QUEUE_URL: queues.requeue.url, ...(opts.retryBaseSeconds !== undefined ? { RETRY_BASE_SECONDS: String(opts.retryBaseSeconds) } : {}) },
     };
 
     installLambdaGlobals();
     const api = createApiHandler(apiConfigFromEnv(functionEnv.api));
-    const dispatcher = createDispatcher(dispatcherConfigFromEnv(functionEnv.dispatcher));
+    const dispatcher = createDispatcher({ ...dispatcherConfigFromEnv(functionEnv.dispatcher), controllers });
     const worker = createWorker({ ...workerConfigFromEnv(functionEnv.worker), controllers });
-    cleanups.push(() => api.dispose(), () => worker.dispose());
+    cleanups.push(() => api.dispose(), () => dispatcher.dispose(), () => worker.dispose());
 
-    // Cluster bootstrap, and every object a controller watches queued once: controllers start by
-    // reconciling everything, so nothing waits on a message lost with the previous emulator.
+    // Cluster bootstrap, and every controller's primary objects queued once: controllers start by
+    // reconciling everything (as the in-process driver does when its cache starts), so nothing
+    // waits on a message lost with the previous emulator.
     const store: Store = await openStore(apiConfigFromEnv(functionEnv.api).store);
     try {
       const { rest } = createApiServer({ store, registry: builtinRegistry(), log, serverAddress: `${host}:${opts.port}`, authenticator: { authenticateToken: () => undefined } });
       await bootstrapCluster(rest, builtinRegistry(), opts.port);
-      await resync(store, resources, sqs, queues.work.url);
+      await resync(store, controllers, sqs, queues.work.url);
     } finally {
       await store.close();
     }
@@ -176,18 +179,24 @@ export async function startAwsLocal(opts: AwsLocalOptions): Promise<AwsLocal> {
   }
 }
 
-/** Queue one work message for every stored object of `resources`. */
-async function resync(store: Store, resources: string[], sqs: SQSClient, queueUrl: string): Promise<void> {
-  for (const resource of resources) {
-    const { items } = await store.list({ prefix: `/registry/${resource}/` });
-    for (let i = 0; i < items.length; i += 10) {
-      const entries = items.slice(i, i + 10).map((kv, n) => ({
-        Id: String(n),
-        MessageBody: encodeWorkItem({ key: kv.key, rev: kv.rev, type: 'PUT' }),
-        MessageGroupId: messageGroupId(kv.key),
-        MessageDeduplicationId: changeDeduplicationId(kv.key, kv.rev),
-      }));
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+/** Queue one work message per controller for every stored object of its primary resources. */
+async function resync(store: Store, controllers: readonly ControllerDef[], sqs: SQSClient, queueUrl: string): Promise<void> {
+  for (const c of controllers) {
+    for (const resource of c.resources) {
+      const { items } = await store.list({ prefix: `/registry/${resource}/` });
+      const work = items.flatMap((kv) => {
+        const ref = refOfStoreKey(kv.key);
+        return ref ? [{ ref, rev: kv.rev }] : [];
+      });
+      for (let i = 0; i < work.length; i += 10) {
+        const entries = work.slice(i, i + 10).map(({ ref, rev }, n) => ({
+          Id: String(n),
+          MessageBody: encodeWorkItem({ controller: c.name, ref, rev }),
+          MessageGroupId: messageGroupId(c.name, ref),
+          MessageDeduplicationId: changeDeduplicationId(c.name, ref, rev),
+        }));
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      }
     }
   }
 }

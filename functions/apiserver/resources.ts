@@ -15,6 +15,11 @@ import { parseIncludeObject, partialMetadata, partialObjectMetadataList, table }
 import { patchScale, replicasFromScale, scaleOf } from '../../shared/apiserver/scale.js';
 import { serveWatch } from './watch.js';
 import { bindPod } from '../../shared/apiserver/binding.js';
+import { deletionWarnings, validateDeleteOptions } from '../../shared/apiserver/deletion.js';
+import { EvictionREST, type Eviction } from '../../shared/apiserver/eviction.js';
+import { decodeDeleteOptionsMessage, fieldBytes, protobufRaw } from '../../shared/apiserver/delete-options-protobuf.js';
+import { DeleteOptions as DeleteOptionsSchema } from '../../shared/api/types/meta.js';
+import { Eviction as EvictionSchema } from '../../shared/api/types/policy.js';
 import type { Store } from '../../shared/store/contract.js';
 
 interface Deps {
@@ -32,7 +37,7 @@ interface Target {
   legacyWatch: boolean;
 }
 
-const SUBRESOURCES = new Set(['status', 'scale', 'binding']);
+const SUBRESOURCES = new Set(['status', 'scale', 'binding', 'eviction']);
 
 function resolveTarget(registry: Registry, path: string): Target {
   let segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -67,7 +72,7 @@ function resolveTarget(registry: Registry, path: string): Target {
       !SUBRESOURCES.has(sub) ||
       (sub === 'status' && !def.subresources.status) ||
       (sub === 'scale' && !def.subresources.scale) ||
-      (sub === 'binding' && !(def.group === '' && def.plural === 'pods'))
+      ((sub === 'binding' || sub === 'eviction') && !(def.group === '' && def.plural === 'pods'))
     )
       throw errors.pathNotFound();
   }
@@ -98,15 +103,16 @@ export async function handleResource(c: Context, deps: Deps): Promise<Response> 
     }
     if (method === 'DELETE') {
       const options = await readDeleteOptions(c);
-      const deleted = await deps.rest.deleteCollection(scope, { labelSelector: q('labelSelector'), fieldSelector: q('fieldSelector') }, options, dryRun(c));
+      const deleted = await deps.rest.deleteCollection(scope, { labelSelector: q('labelSelector'), fieldSelector: q('fieldSelector') }, options, isDryRun(options));
       const list = { kind: scope.def.listKind, apiVersion: apiVersion(scope.def), metadata: {}, items: deleted };
-      return c.body(JSON.stringify(list), 200, { 'Content-Type': 'application/json' });
+      return c.body(JSON.stringify(list), 200, { 'Content-Type': 'application/json', ...warningHeaders(deletionWarnings(scope.def, options)) });
     }
     throw errors.methodNotAllowed();
   }
 
   if (scope.subresource === 'scale') return handleScale(c, deps, scope, method);
   if (scope.subresource === 'binding') return handleBinding(c, deps, scope, method);
+  if (scope.subresource === 'eviction') return handleEviction(c, deps, scope, method);
 
   switch (method) {
     case 'GET':
@@ -124,11 +130,13 @@ export async function handleResource(c: Context, deps: Deps): Promise<Response> 
     case 'DELETE': {
       if (scope.subresource) throw errors.methodNotAllowed();
       const options = await readDeleteOptions(c);
-      const res = await deps.rest.delete(scope, options, dryRun(c));
-      if (!res.gone) return objectResponse(c, scope.def, res.object, 200, []);
+      const res = await deps.rest.delete(scope, options, isDryRun(options));
+      const warnings = deletionWarnings(scope.def, options);
+      // 202 when dependents are being deleted first (the deprecated orphanDependents=false), as kube-apiserver answers.
+      if (!res.gone) return objectResponse(c, scope.def, res.object, options.orphanDependents === false ? 202 : 200, warnings);
       const def = scope.def;
       const status = successStatus({ name: res.object.metadata.name, ...(def.group ? { group: def.group } : {}), kind: def.plural, uid: res.object.metadata.uid });
-      return c.body(JSON.stringify(status), 200, { 'Content-Type': 'application/json' });
+      return c.body(JSON.stringify(status), 200, { 'Content-Type': 'application/json', ...warningHeaders(warnings) });
     }
     default:
       throw errors.methodNotAllowed();
@@ -210,25 +218,63 @@ async function readPatchBody(c: Context, def: KindDef): Promise<{ type: PatchTyp
   return { type: patchType, value };
 }
 
+/**
+ * DeleteOptions come from the body when there is one, else from the query (?gracePeriodSeconds=,
+ * ?propagationPolicy=, ?orphanDependents=, ?dryRun=); they are validated before anything is read.
+ */
 async function readDeleteOptions(c: Context): Promise<DeleteOptions> {
-  const raw = (await readText(c)).trim();
-  let options: DeleteOptions = {};
-  if (raw) {
-    try {
-      options = JSON.parse(raw) as DeleteOptions;
-    } catch (e) {
-      throw errors.badRequest(`error decoding DeleteOptions: ${e instanceof Error ? e.message : String(e)}`);
+  const type = mediaType(c.req.header('content-type'));
+  let options: DeleteOptions | undefined;
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.length) {
+      try {
+        decodeKubernetesProtobuf(bytes, (_av, kind) => (kind === 'DeleteOptions' ? DeleteOptionsSchema : undefined));
+        // Decoded again with field presence: a gracePeriodSeconds of 0 means "now", not "unset".
+        options = decodeDeleteOptionsMessage(protobufRaw(bytes)!);
+      } catch (e) {
+        throw errors.badRequest(e instanceof Error ? e.message : String(e));
+      }
+    }
+  } else {
+    const raw = (await readText(c)).trim();
+    if (raw) {
+      try {
+        options = (type === 'application/yaml' ? decodeTextBody(raw, 'yaml', 'DeleteOptions') : JSON.parse(raw)) as DeleteOptions;
+      } catch (e) {
+        if (e instanceof Error && 'status' in e) throw e;
+        throw errors.badRequest(`error decoding DeleteOptions: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!options || typeof options !== 'object' || Array.isArray(options)) throw errors.badRequest('error decoding DeleteOptions: the body must be a JSON object');
     }
   }
-  const grace = c.req.query('gracePeriodSeconds');
-  if (grace !== undefined) options.gracePeriodSeconds = Number(grace);
-  const policy = c.req.query('propagationPolicy');
-  if (policy) options.propagationPolicy = policy;
-  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
-    throw errors.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
-  }
+  if (!options) options = deleteOptionsFromQuery(c);
+  validateDeleteOptions(options);
   return options;
 }
+
+function deleteOptionsFromQuery(c: Context): DeleteOptions {
+  const options: DeleteOptions = {};
+  const grace = c.req.query('gracePeriodSeconds');
+  if (grace !== undefined) {
+    if (!/^-?\d+$/.test(grace)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(grace)}: invalid syntax`);
+    options.gracePeriodSeconds = Number(grace);
+  }
+  const policy = c.req.query('propagationPolicy');
+  if (policy !== undefined) options.propagationPolicy = policy;
+  const orphan = c.req.query('orphanDependents');
+  if (orphan !== undefined) {
+    if (!['true', 'false', '1', '0', 't', 'f', 'TRUE', 'FALSE', 'True', 'False', 'T', 'F'].includes(orphan)) {
+      throw errors.badRequest(`strconv.ParseBool: parsing ${JSON.stringify(orphan)}: invalid syntax`);
+    }
+    options.orphanDependents = ['true', '1', 't', 'TRUE', 'True', 'T'].includes(orphan);
+  }
+  const dry = c.req.queries('dryRun');
+  if (dry?.length) options.dryRun = dry;
+  return options;
+}
+
+const isDryRun = (options: DeleteOptions): boolean => (options.dryRun ?? []).includes('All');
 
 // ---- responses --------------------------------------------------------------------------------
 
@@ -237,7 +283,7 @@ function warningHeaders(warnings: string[]): Record<string, string> {
   return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') };
 }
 
-function objectResponse(c: Context, def: KindDef, obj: KubeObject, code: 200 | 201, warnings: string[]): Response {
+function objectResponse(c: Context, def: KindDef, obj: KubeObject, code: 200 | 201 | 202, warnings: string[]): Response {
   const form = negotiate(c.req.header('accept'));
   const headers = { 'Content-Type': 'application/json', ...warningHeaders(warnings) };
   switch (form) {
@@ -325,6 +371,42 @@ async function handleBinding(c: Context, deps: Deps, scope: Scope, method: strin
   if (dryRun(c)) return c.body(created, 201, { 'Content-Type': 'application/json' });
   await bindPod(deps.store, scope.namespace!, scope.name!, { nodeName: binding?.target?.name ?? '', annotations: binding?.metadata?.annotations, uid: binding?.metadata?.uid });
   return c.body(created, 201, { 'Content-Type': 'application/json' });
+}
+
+/** POST pods/<name>/eviction with a policy/v1 (or v1beta1) Eviction: evict the pod if its disruption budget allows. */
+async function handleEviction(c: Context, deps: Deps, scope: Scope, method: string): Promise<Response> {
+  if (method !== 'POST') throw errors.methodNotAllowed();
+  const eviction = await readEvictionBody(c);
+  const status = await new EvictionREST(deps.rest, deps.registry).evict(scope.namespace!, scope.name!, eviction, dryRun(c) ? ['All'] : []);
+  return c.body(JSON.stringify(status), 201, { 'Content-Type': 'application/json' });
+}
+
+const EVICTION_VERSIONS = ['policy/v1', 'policy/v1beta1'];
+
+async function readEvictionBody(c: Context): Promise<Eviction> {
+  const type = mediaType(c.req.header('content-type'));
+  let body: unknown;
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    try {
+      const decoded = decodeKubernetesProtobuf(bytes, (av, kind) => (kind === 'Eviction' && EVICTION_VERSIONS.includes(av) ? EvictionSchema : undefined)).object;
+      const deleteOptions = fieldBytes(protobufRaw(bytes)!, 2);
+      body = deleteOptions ? { ...decoded, deleteOptions: decodeDeleteOptionsMessage(deleteOptions) } : decoded;
+    } catch (e) {
+      throw errors.badRequest(e instanceof Error ? e.message : String(e));
+    }
+  } else if (type === 'application/json' || type === '' || type === 'application/yaml') {
+    body = decodeTextBody(await readText(c), type === 'application/yaml' ? 'yaml' : 'json', 'Eviction');
+  } else {
+    throw errors.unsupportedMediaType(OBJECT_MEDIA_TYPES);
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the object provided is unrecognized (must be of type Eviction)');
+  const { apiVersion, kind } = body as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion !== undefined && !EVICTION_VERSIONS.includes(String(apiVersion))) {
+    throw errors.badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (policy/v1)`);
+  }
+  if (kind !== undefined && kind !== 'Eviction') throw errors.badRequest(`the object provided is unrecognized (must be of type Eviction): kind ${JSON.stringify(kind)}`);
+  return body as Eviction;
 }
 
 function setPath(path: string, value: unknown): Record<string, unknown> {

@@ -1,5 +1,5 @@
-// The controller worker: SQS event from a FIFO work queue -> reconcile(key) for each distinct
-// object key in the batch, with every controller registered for the key's resource.
+// The controller worker: SQS event from a FIFO work queue -> reconcile(ref) by the controller each
+// message names, once per distinct (controller, object) in the batch.
 //   - success: the message is done (Lambda deletes it); { requeueAfter } sends a delayed message.
 //     SQS FIFO queues refuse per-message DelaySeconds, so the delayed message goes to a standard
 //     "requeue" queue whose messages this same handler forwards into the FIFO queue when due
@@ -13,8 +13,10 @@ import { createLogger, type Logger } from '../../shared/apiserver/logger.js';
 import { openStore, type Store, type StoreConfig } from '../../shared/store/index.js';
 import { createApiServer } from '../apiserver/app.js';
 import { awsClientConfig, initOnce, queueName, requiredEnv, type AwsClientConfig, type Env } from '../lambda-env.js';
-import { decodeWorkItem, encodeWorkItem, messageGroupId, resourceOfKey } from '../dispatcher/work-message.js';
-import { builtinControllers, type ControllerDef, type Reconcile, type ReconcileResult } from './controllers.js';
+import { builtinControllers } from '../../shared/controllers/index.js';
+import type { ControllerDef, ObjectRef, Reconcile } from '../../shared/controllers/runtime/types.js';
+import { decodeWorkItem, encodeWorkItem, messageGroupId, workKey } from '../dispatcher/work-message.js';
+import { setupControllers } from './controller-setup.js';
 
 /** SQS's ceiling for DelaySeconds and a sensible one for backoff. */
 const MAX_DELAY_SECONDS = 900;
@@ -29,12 +31,10 @@ export interface WorkerConfig {
   /** First retry after a failed reconcile waits this long, doubling per receive (default 1 s). */
   retryBaseSeconds?: number;
   logLevel?: string;
+  /** Controllers to run (default: the built-in ones; must be the dispatcher's set). */
   controllers?: readonly ControllerDef[];
-}
-
-export interface NamedReconcile {
-  name: string;
-  reconcile: Reconcile;
+  /** The controllers' clock (default: the system clock). */
+  clock?: () => Date;
 }
 
 export interface WorkerDeps {
@@ -42,8 +42,8 @@ export interface WorkerDeps {
   log: Logger;
   workQueueUrl: string;
   requeueQueueUrl?: string;
-  /** Reconcile functions by resource ("<group or core>/<plural>"). */
-  reconcilers: ReadonlyMap<string, readonly NamedReconcile[]>;
+  /** Reconcile functions by controller name. */
+  reconcilers: ReadonlyMap<string, Reconcile>;
   retryBaseSeconds?: number;
   now?: () => number;
 }
@@ -64,20 +64,6 @@ export function workerConfigFromEnv(env: Env): WorkerConfig {
   };
 }
 
-/** Index controllers by resource, building each reconcile function with its dependencies. */
-export function buildReconcilers(defs: readonly ControllerDef[], ctx: Parameters<ControllerDef['setup']>[0]): Map<string, NamedReconcile[]> {
-  const byResource = new Map<string, NamedReconcile[]>();
-  for (const def of defs) {
-    const reconcile = def.setup(ctx);
-    for (const resource of def.resources) {
-      const list = byResource.get(resource) ?? [];
-      list.push({ name: def.name, reconcile });
-      byResource.set(resource, list);
-    }
-  }
-  return byResource;
-}
-
 /** A handler plus dispose(), which closes its store (Lambda never calls it; local runs do). */
 export type DisposableWorkerHandler = WorkerHandler & { dispose(): Promise<void> };
 
@@ -89,7 +75,7 @@ export function createWorker(config: WorkerConfig): DisposableWorkerHandler {
     store = await openStore(config.store);
     const registry = builtinRegistry();
     const { rest, namespaces } = createApiServer({ store: store!, registry, log, serverAddress: '', authenticator: { authenticateToken: () => undefined } });
-    const reconcilers = buildReconcilers(config.controllers ?? builtinControllers, { store: store!, registry, rest, namespaces, log });
+    const reconcilers = setupControllers(config.controllers ?? builtinControllers, { store: store!, registry, rest, namespaces, log, clock: config.clock });
     return createWorkerWith({ sqs: new SQSClient(config.sqs), log, workQueueUrl: config.workQueueUrl, requeueQueueUrl: config.requeueQueueUrl, reconcilers, retryBaseSeconds: config.retryBaseSeconds });
   });
   const handler: WorkerHandler = async (event) => (await ready())(event);
@@ -101,28 +87,16 @@ export function createWorkerWith(deps: WorkerDeps): WorkerHandler {
   const base = deps.retryBaseSeconds ?? 1;
   const requeueQueue = deps.requeueQueueUrl ? queueName(deps.requeueQueueUrl) : undefined;
 
-  async function reconcileKey(key: string): Promise<number | undefined> {
-    const resource = resourceOfKey(key);
-    const controllers = (resource && deps.reconcilers.get(resource)) || [];
-    let requeueAfter: number | undefined;
-    for (const c of controllers) {
-      const result: ReconcileResult | void = await c.reconcile(key);
-      const after = result?.requeueAfter;
-      if (after !== undefined && after > 0) requeueAfter = Math.min(requeueAfter ?? after, after);
-    }
-    return requeueAfter;
-  }
-
   const delaySeconds = (ms: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(ms / 1000)));
 
   async function setVisibility(record: SQSRecord, seconds: number): Promise<void> {
     await deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.workQueueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }));
   }
 
-  /** Schedule `key` again in `ms`. Returns false when the messages must stay (reported as failures). */
-  async function requeue(key: string, ms: number, records: SQSRecord[]): Promise<boolean> {
+  /** Schedule the object again in `ms`. Returns false when the messages must stay (reported as failures). */
+  async function requeue(controller: string, ref: ObjectRef, ms: number, records: SQSRecord[]): Promise<boolean> {
     if (deps.requeueQueueUrl) {
-      await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.requeueQueueUrl, MessageBody: encodeWorkItem({ key, notBefore: now() + ms }), DelaySeconds: delaySeconds(ms) }));
+      await deps.sqs.send(new SendMessageCommand({ QueueUrl: deps.requeueQueueUrl, MessageBody: encodeWorkItem({ controller, ref, notBefore: now() + ms }), DelaySeconds: delaySeconds(ms) }));
       return true;
     }
     // No requeue queue: keep the FIFO message invisible for the delay. This counts as a receive
@@ -142,17 +116,23 @@ export function createWorkerWith(deps: WorkerDeps): WorkerHandler {
     await deps.sqs.send(
       new SendMessageCommand({
         QueueUrl: deps.workQueueUrl,
-        MessageBody: encodeWorkItem({ key: item.key }),
-        MessageGroupId: messageGroupId(item.key),
+        MessageBody: encodeWorkItem({ controller: item.controller, ref: item.ref }),
+        MessageGroupId: messageGroupId(item.controller, item.ref),
         // A redelivered copy of the same delayed message is dropped by the FIFO queue.
         MessageDeduplicationId: `requeue:${record.messageId}`,
       }),
     );
   }
 
+  interface Group {
+    controller: string;
+    ref: ObjectRef;
+    records: SQSRecord[];
+  }
+
   return async (event) => {
     const failed = new Set<string>();
-    const byKey = new Map<string, SQSRecord[]>();
+    const groups = new Map<string, Group>();
     const delayed: SQSRecord[] = [];
     for (const record of event.Records) {
       if (requeueQueue && queueName(record.eventSourceARN) === requeueQueue) {
@@ -160,27 +140,34 @@ export function createWorkerWith(deps: WorkerDeps): WorkerHandler {
         continue;
       }
       try {
-        const { key } = decodeWorkItem(record.body);
-        const list = byKey.get(key) ?? [];
-        list.push(record);
-        byKey.set(key, list);
+        const { controller, ref } = decodeWorkItem(record.body);
+        const id = workKey(controller, ref);
+        const group = groups.get(id) ?? { controller, ref, records: [] };
+        group.records.push(record);
+        groups.set(id, group);
       } catch (err) {
         deps.log.error({ err: String(err), messageId: record.messageId }, 'malformed work message');
         failed.add(record.messageId);
       }
     }
 
-    // Distinct keys run concurrently; messages of one key (one FIFO group) are reconciled once.
-    const work = [...byKey].map(async ([key, records]) => {
+    // Distinct (controller, object) pairs run concurrently; the messages of one pair (one FIFO group) are reconciled once.
+    const work = [...groups.values()].map(async ({ controller, ref, records }) => {
+      const reconcile = deps.reconcilers.get(controller);
+      if (!reconcile) {
+        // Work for a controller this worker does not run (removed, or renamed): nothing can ever take it.
+        deps.log.warn({ controller, ref }, 'work for an unknown controller dropped');
+        return;
+      }
       try {
-        const requeueAfter = await reconcileKey(key);
-        if (requeueAfter !== undefined && !(await requeue(key, requeueAfter, records))) for (const r of records) failed.add(r.messageId);
+        const after = (await reconcile(ref))?.requeueAfter;
+        if (after !== undefined && after > 0 && !(await requeue(controller, ref, after, records))) for (const r of records) failed.add(r.messageId);
       } catch (err) {
         const attempt = Math.max(...records.map((r) => Number(r.attributes?.ApproximateReceiveCount ?? 1)));
-        deps.log.warn({ key, attempt, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
+        deps.log.warn({ controller, ref, attempt, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed');
         for (const r of records) failed.add(r.messageId);
         const backoff = Math.min(MAX_DELAY_SECONDS, Math.round(base * 2 ** (attempt - 1)));
-        await Promise.all(records.map((r) => setVisibility(r, backoff))).catch((e: unknown) => deps.log.warn({ key, err: String(e) }, 'could not set retry backoff'));
+        await Promise.all(records.map((r) => setVisibility(r, backoff))).catch((e: unknown) => deps.log.warn({ controller, ref, err: String(e) }, 'could not set retry backoff'));
       }
     });
     const forwards = delayed.map(async (record) => {

@@ -4,9 +4,14 @@ import type { KindDef } from '../api/kind.js';
 import type { GroupVersions, Registry } from '../api/registry.js';
 
 const SCALE_KIND = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+const EVICTION_KIND = { group: 'policy', version: 'v1', kind: 'Eviction' };
 
+/** Subresources in name order, as kube-apiserver lists them; pods also take bindings and evictions. */
 function subresourcesOf(def: KindDef) {
   const subs: { subresource: string; responseKind: { group: string; version: string; kind: string }; verbs: string[] }[] = [];
+  const isPods = def.group === '' && def.plural === 'pods';
+  if (isPods) subs.push({ subresource: 'binding', responseKind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] });
+  if (isPods) subs.push({ subresource: 'eviction', responseKind: EVICTION_KIND, verbs: ['create'] });
   if (def.subresources.scale) subs.push({ subresource: 'scale', responseKind: SCALE_KIND, verbs: ['get', 'patch', 'update'] });
   if (def.subresources.status) subs.push({ subresource: 'status', responseKind: { group: def.group, version: def.version, kind: def.kind }, verbs: ['get', 'patch', 'update'] });
   return subs;
@@ -79,8 +84,10 @@ export function legacyResourceList(registry: Registry, group: string, version: s
     if (def.categories.length) r.categories = def.categories;
     resources.push(r);
     for (const sub of subresourcesOf(def)) {
-      const entry: Record<string, unknown> = { name: `${def.plural}/${sub.subresource}`, singularName: '', namespaced: def.namespaced, kind: sub.responseKind.kind, verbs: sub.verbs };
-      if (sub.subresource === 'scale') Object.assign(entry, { group: 'autoscaling', version: 'v1' });
+      const entry: Record<string, unknown> = { name: `${def.plural}/${sub.subresource}`, singularName: '', namespaced: def.namespaced };
+      // Subresources answering with another group's kind name that group and version.
+      if (sub.responseKind.group !== def.group) Object.assign(entry, { group: sub.responseKind.group, version: sub.responseKind.version });
+      Object.assign(entry, { kind: sub.responseKind.kind, verbs: sub.verbs });
       resources.push(entry);
     }
   }

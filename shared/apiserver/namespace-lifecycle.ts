@@ -100,6 +100,8 @@ export class NamespaceLifecycle {
       if (!kv) return;
       const ns = decodeFromStore(kv);
       const spec = (ns.spec ?? {}) as { finalizers?: string[] };
+      // Only metadata finalizers left (someone else's to remove): nothing for us to write.
+      if (!spec.finalizers?.includes('kubernetes') && ns.metadata.finalizers?.length) return;
       spec.finalizers = (spec.finalizers ?? []).filter((f) => f !== 'kubernetes');
       if (!spec.finalizers.length) delete spec.finalizers;
       ns.spec = spec;

@@ -21,13 +21,17 @@ import { checkBodyStructure, type FieldValidation } from './structure.js';
 import { compileSelectors, type CompiledSelectors } from './selection.js';
 import { continueToken, parseContinueToken } from './continue.js';
 import type { NamespaceLifecycle } from './namespace-lifecycle.js';
+import { planDeletion, shouldDeleteDuringUpdate, validateDeleteOptions, type DeleteOptions } from './deletion.js';
+import { Admission } from './admission.js';
+
+export type { DeleteOptions } from './deletion.js';
 
 export interface Scope {
   def: KindDef;
   /** Namespace from the URL (absent for cluster-scoped kinds and all-namespace lists). */
   namespace?: string;
   name?: string;
-  subresource?: 'status' | 'scale' | 'binding';
+  subresource?: 'status' | 'scale' | 'binding' | 'eviction';
 }
 
 export interface WriteOptions {
@@ -64,13 +68,6 @@ export interface ListPage {
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
-export interface DeleteOptions {
-  gracePeriodSeconds?: number;
-  propagationPolicy?: string;
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun?: string[];
-}
-
 export interface WatchQuery {
   resourceVersion?: string;
   labelSelector?: string;
@@ -99,12 +96,16 @@ export interface StorageHooks {
 export const hooksKey = (def: Pick<KindDef, 'group' | 'plural'>) => `${def.group}/${def.plural}`;
 
 export class RestStorage {
+  private readonly admission: Admission;
+
   constructor(
     private readonly store: Store,
     private readonly namespaces: NamespaceLifecycle,
     private readonly hooks: ReadonlyMap<string, StorageHooks> = new Map(),
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.admission = new Admission(store);
+  }
 
   // ---- reads ---------------------------------------------------------------------------------
 
@@ -164,6 +165,7 @@ export class RestStorage {
     const warnings: string[] = [];
     const obj = this.coerceBody(scope, body, raw, opts, warnings);
     if (obj.metadata.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    await this.admission.admitCreate(scope, obj);
     const now = this.clock();
     initCreateMetadata(def, obj, now);
     def.prepareForCreate?.(obj);
@@ -261,6 +263,7 @@ export class RestStorage {
       if (!kv) {
         if (scope.subresource) throw errors.notFound(resourceName(def), scope.name!);
         const obj = this.serverSideApply(scope, undefined, applied, opts, now);
+        await this.admission.admitCreate(scope, obj);
         initCreateMetadata(def, obj, now);
         def.prepareForCreate?.(obj);
         applyDefaults(obj, def.schema);
@@ -358,6 +361,7 @@ export class RestStorage {
         if (current[f] === undefined) delete next[f];
         else next[f] = clone(current[f]);
       }
+      await this.admission.admitUpdate(scope, next, current);
       def.prepareForUpdate?.(next, current);
       applyDefaults(next, def.schema);
       bumpGenerationIfSpecChanged(def, next, current);
@@ -380,7 +384,7 @@ export class RestStorage {
       );
     }
     // An object being deleted whose last finalizer was just removed is deleted now.
-    const finalizing = next.metadata.deletionTimestamp && !hasPendingFinalizers(def, next) && !isGracefullyTerminating(def, next);
+    const finalizing = shouldDeleteDuringUpdate(def, next, current);
     if (deepEqual(next, current) && !finalizing) return { object: current, warnings, created: false };
     if (opts.dryRun) {
       if (!finalizing) await this.hooks.get(hooksKey(def))?.beforeWrite?.(next, current, true);
@@ -393,38 +397,34 @@ export class RestStorage {
 
   // ---- delete -------------------------------------------------------------------------------
 
-  /** Returns the object as deleted (or as marked for deletion), whether it is gone, and the revision of the write (0 if none). */
+  /**
+   * Returns the object as deleted (or as marked for deletion), whether it is gone, and the
+   * revision of the write (0 if none). Follows kube-apiserver's generic registry: see deletion.ts.
+   */
   async delete(scope: Scope, options: DeleteOptions, dryRun: boolean): Promise<{ object: KubeObject; gone: boolean; rev: number }> {
     const { def } = scope;
     const key = objectKey(def, scope.namespace, scope.name!);
     for (let attempt = 0; ; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) throw errors.notFound(resourceName(def), scope.name!);
+      validateDeleteOptions(options);
       const current = decodeFromStore(kv);
-      const pre = options.preconditions;
-      if (pre?.uid && pre.uid !== current.metadata.uid) {
-        throw errors.conflict(resourceName(def), scope.name!, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
-      }
-      if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw errors.conflict(
-          resourceName(def),
-          scope.name!,
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
-        );
-      }
-      const pending = this.pendingDeletion(def, current, options);
+      checkDeletePreconditions(scope, current, options);
+      const plan = planDeletion(def, current, options, this.clock());
       try {
-        if (pending) {
-          if (deepEqual(pending, current)) return { object: current, gone: false, rev: 0 };
-          if (dryRun) return { object: pending, gone: false, rev: 0 };
-          const written = await this.store.update(key, encodeForStore(pending), kv.rev);
-          pending.metadata.resourceVersion = String(written.rev);
-          if (def.group === '' && def.plural === 'namespaces') this.namespaces.startFinalizing(pending.metadata.name!);
-          return { object: pending, gone: false, rev: written.rev };
+        if (plan.action === 'pending') return { object: current, gone: false, rev: 0 };
+        if (plan.action === 'delete') {
+          if (dryRun) return { object: current, gone: true, rev: 0 };
+          return { object: current, gone: true, rev: await this.storeDelete(def, kv, current) };
         }
-        if (dryRun) return { object: current, gone: true, rev: 0 };
-        const rev = await this.storeDelete(def, kv, current);
-        return { object: current, gone: true, rev };
+        const marked = plan.object;
+        if (dryRun) return { object: marked, gone: plan.thenDelete, rev: 0 };
+        if (!plan.thenDelete && deepEqual(marked, current)) return { object: current, gone: false, rev: 0 };
+        const written = await this.store.update(key, encodeForStore(marked), kv.rev);
+        marked.metadata.resourceVersion = String(written.rev);
+        if (def.group === '' && def.plural === 'namespaces') this.namespaces.startFinalizing(marked.metadata.name!);
+        if (!plan.thenDelete) return { object: marked, gone: false, rev: written.rev };
+        return { object: marked, gone: true, rev: await this.deleteMarked(def, written, marked) };
       } catch (e) {
         if (e instanceof StoreError && e.code === 'Conflict' && attempt < MAX_CONFLICT_RETRIES) continue;
         throw translateStoreError(e, scope);
@@ -432,21 +432,14 @@ export class RestStorage {
     }
   }
 
-  /** The object marked for deletion (deletionTimestamp set), or undefined to delete it now. */
-  private pendingDeletion(def: KindDef, current: KubeObject, options: DeleteOptions): KubeObject | undefined {
-    const isNamespace = def.group === '' && def.plural === 'namespaces';
-    const finalizers = current.metadata.finalizers ?? [];
-    const specFinalizers = isNamespace ? ((current.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
-    const grace = gracePeriodFor(def, current, options);
-    if (!finalizers.length && !specFinalizers.length && grace === 0) return undefined;
-    if (current.metadata.deletionTimestamp) return current;
-    const next = clone(current);
-    const now = this.clock();
-    next.metadata.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
-    next.metadata.deletionGracePeriodSeconds = grace;
-    if (def.tracksGeneration) next.metadata.generation = (next.metadata.generation ?? 1) + 1;
-    if (isNamespace) next.status = { ...(next.status as object), phase: 'Terminating' };
-    return next;
+  /** Remove an object just marked with a grace period of 0; someone else removing it first is fine. */
+  private async deleteMarked(def: KindDef, written: KeyValue, marked: KubeObject): Promise<number> {
+    try {
+      return await this.storeDelete(def, written, marked);
+    } catch (e) {
+      if (e instanceof StoreError && e.code === 'NotFound') return written.rev;
+      throw e;
+    }
   }
 
   async deleteCollection(scope: Scope, q: ListQuery, options: DeleteOptions, dryRun: boolean): Promise<KubeObject[]> {
@@ -560,25 +553,18 @@ function patchPrecondition(patch: unknown): number | undefined {
   return typeof rv === 'string' && rv !== '' ? parseResourceVersion(rv, true) : undefined;
 }
 
-function gracePeriodFor(def: KindDef, obj: KubeObject, options: DeleteOptions): number {
-  // Only pods on a node wait for the node to stop their containers; everything else goes at once.
-  if (!(def.group === '' && def.plural === 'pods')) return 0;
-  const spec = obj.spec as { nodeName?: string; terminationGracePeriodSeconds?: number } | undefined;
-  if (!spec?.nodeName) return 0;
-  const phase = (obj.status as { phase?: string } | undefined)?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') return 0;
-  const grace = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
-  return Math.max(0, grace);
-}
-
-/** Finalizers still to run: metadata.finalizers, and for namespaces also spec.finalizers. */
-function hasPendingFinalizers(def: KindDef, obj: KubeObject): boolean {
-  if (obj.metadata.finalizers?.length) return true;
-  return def.group === '' && def.plural === 'namespaces' && !!(obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length;
-}
-
-function isGracefullyTerminating(def: KindDef, obj: KubeObject): boolean {
-  return def.group === '' && def.plural === 'pods' && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0;
+function checkDeletePreconditions(scope: Scope, current: KubeObject, options: DeleteOptions): void {
+  const pre = options.preconditions;
+  if (pre?.uid && pre.uid !== current.metadata.uid) {
+    throw errors.conflict(resourceName(scope.def), scope.name!, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+  }
+  if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+    throw errors.conflict(
+      resourceName(scope.def),
+      scope.name!,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+    );
+  }
 }
 
 /**

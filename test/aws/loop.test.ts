@@ -1,13 +1,13 @@
 // The controller loop of the AWS-shaped path, in process: an API write lands in DynamoDB Local,
 // its stream record reaches the dispatcher through the local Streams event source, the dispatcher
-// queues the key on the SQS FIFO work queue, and the worker runs the controller's reconcile.
+// queues (controller, object) on the SQS FIFO work queue, and the worker runs the controller's reconcile.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsLocal, type AwsLocal } from '../../cli/aws-local/start.js';
 import { createLogger } from '../../shared/apiserver/logger.js';
-import type { ControllerDef } from '../../functions/worker/controllers.js';
+import type { ControllerDef } from '../../shared/controllers/runtime/types.js';
 import { api, freePort, removeDir } from '../e2e/harness.js';
 
 const seen: { key: string; at: number }[] = [];
@@ -15,10 +15,11 @@ let requeued = false;
 const recorder: ControllerDef = {
   name: 'recorder',
   resources: ['core/configmaps'],
-  setup: () => async (key) => {
+  setup: () => async (ref) => {
+    const key = `/registry/${ref.resource}/${ref.namespace}/${ref.name}`;
     seen.push({ key, at: Date.now() });
     // Ask once to be called again, as a controller waiting on something would.
-    if (key.endsWith('/again') && !requeued) {
+    if (ref.name === 'again' && !requeued) {
       requeued = true;
       return { requeueAfter: 1000 };
     }
@@ -47,7 +48,7 @@ async function until(check: () => boolean, ms = 20_000): Promise<void> {
 
 describe('stream -> dispatcher -> SQS FIFO -> worker', () => {
   it('configures the functions the way the stack does', () => {
-    expect(cp.functionEnv.dispatcher).toMatchObject({ WORK_QUEUE_URL: cp.queues.work.url, WORK_QUEUE_RESOURCES: 'core/configmaps' });
+    expect(cp.functionEnv.dispatcher).toMatchObject({ TABLE_NAME: cp.tableName, WORK_QUEUE_URL: cp.queues.work.url, WORK_QUEUE_RESOURCES: 'core/configmaps' });
     expect(cp.functionEnv.worker).toMatchObject({ TABLE_NAME: cp.tableName, WORK_QUEUE_URL: cp.queues.work.url, REQUEUE_QUEUE_URL: cp.queues.requeue.url });
     expect(cp.functionEnv.api.ADMIN_TOKEN_SHA256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(cp.functionEnv)).not.toContain(cp.token);

@@ -1,5 +1,5 @@
 // The worker handler against the SQS emulator, driven by the local SQS event source (the way
-// Lambda's event source mapping drives it): reconcile per key, requeue with a delay through the
+// Lambda's event source mapping drives it): reconcile per (controller, object), requeue with a delay through the
 // standard requeue queue, retries with backoff, and poison messages ending in the dead-letter queue.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -7,9 +7,9 @@ import { LOCAL_CREDENTIALS, startSqsLocal, type SqsLocal } from '../../shared/aw
 import { createLogger } from '../../shared/apiserver/logger.js';
 import { ensureWorkQueues, type WorkQueues } from '../../cli/aws-local/queues.js';
 import { startSqsPoller, toLambdaSqsRecord, type SqsPoller } from '../../cli/aws-local/sqs-poller.js';
-import { createWorkerWith, type NamedReconcile, type WorkerHandler } from '../../functions/worker/handler.js';
+import { createWorkerWith, type WorkerHandler } from '../../functions/worker/handler.js';
 import { changeDeduplicationId, encodeWorkItem, messageGroupId } from '../../functions/dispatcher/work-message.js';
-import type { ReconcileResult } from '../../functions/worker/controllers.js';
+import type { ObjectRef, Reconcile, ReconcileResult } from '../../shared/controllers/runtime/types.js';
 
 const log = createLogger(process.env.TEST_LOG ?? 'silent');
 let sqs: SqsLocal;
@@ -35,17 +35,18 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
-type Calls = { key: string; at: number }[];
+type Calls = { name: string; at: number }[];
+const ref = (name: string): ObjectRef => ({ resource: 'core/configmaps', namespace: 'default', name });
 
-function worker(reconcile: (key: string, calls: Calls) => Promise<ReconcileResult | void>, opts: { requeueQueue?: boolean; retryBaseSeconds?: number } = {}) {
+function worker(reconcile: (ref: ObjectRef, calls: Calls) => Promise<ReconcileResult | void>, opts: { requeueQueue?: boolean; retryBaseSeconds?: number } = {}) {
   const calls: Calls = [];
-  const r: NamedReconcile = { name: 'test', reconcile: (key) => (calls.push({ key, at: Date.now() }), reconcile(key, calls)) };
+  const r: Reconcile = (ref) => (calls.push({ name: ref.name, at: Date.now() }), reconcile(ref, calls));
   const handler = createWorkerWith({
     sqs: client,
     log,
     workQueueUrl: queues.work.url,
     requeueQueueUrl: opts.requeueQueue === false ? undefined : queues.requeue.url,
-    reconcilers: new Map([['core/configmaps', [r]]]),
+    reconcilers: new Map([['test', r]]),
     retryBaseSeconds: opts.retryBaseSeconds ?? 0,
   });
   return { handler, calls };
@@ -58,8 +59,16 @@ function drive(handler: WorkerHandler, which: ('work' | 'requeue')[] = ['work', 
   }
 }
 
-const change = (key: string, rev: number) =>
-  client.send(new SendMessageCommand({ QueueUrl: queues.work.url, MessageBody: encodeWorkItem({ key, rev, type: 'PUT' }), MessageGroupId: messageGroupId(key), MessageDeduplicationId: changeDeduplicationId(key, rev) }));
+/** What the dispatcher sends when a change at `rev` wakes controller "test" for ConfigMap `name`. */
+const change = (name: string, rev: number, controller = 'test') =>
+  client.send(
+    new SendMessageCommand({
+      QueueUrl: queues.work.url,
+      MessageBody: encodeWorkItem({ controller, ref: ref(name), rev }),
+      MessageGroupId: messageGroupId(controller, ref(name)),
+      MessageDeduplicationId: changeDeduplicationId(controller, ref(name), rev),
+    }),
+  );
 
 async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -86,27 +95,27 @@ async function invokeWithReceived(handler: WorkerHandler, count: number) {
 }
 
 describe('worker', () => {
-  // A key per test: a FIFO group stays locked while a message of an earlier test is in flight.
-  let key: string;
+  // An object per test: a FIFO group stays locked while a message of an earlier test is in flight.
+  let name: string;
   let n = 0;
   beforeEach(() => {
-    key = `/registry/core/configmaps/default/app-${++n}`;
+    name = `app-${++n}`;
   });
 
   it('reconciles a changed object once and deletes its message', async () => {
     const { handler, calls } = worker(async () => {});
     drive(handler);
-    await change(key, 7);
+    await change(name, 7);
     await until(() => calls.length === 1);
     await until(async () => (await depth(queues.work.url)) === 0);
     await new Promise((r) => setTimeout(r, 300));
-    expect(calls.map((c) => c.key)).toEqual([key]);
+    expect(calls.map((c) => c.name)).toEqual([name]);
   });
 
-  it('requeues with a delay: { requeueAfter } brings the key back after that time', async () => {
+  it('requeues with a delay: { requeueAfter } brings the object back after that time', async () => {
     const { handler, calls } = worker(async (_key, calls) => (calls.length === 1 ? { requeueAfter: 1500 } : {}));
     drive(handler);
-    await change(key, 8);
+    await change(name, 8);
     await until(() => calls.length === 2);
     const gap = calls[1].at - calls[0].at;
     expect(gap).toBeGreaterThanOrEqual(1400);
@@ -119,7 +128,7 @@ describe('worker', () => {
   it('a requeue longer than SQS allows (900 s) waits in hops on the requeue queue', async () => {
     const { handler } = worker(async () => ({ requeueAfter: 3600_000 }));
     const { result } = await (async () => {
-      await change(key, 9);
+      await change(name, 9);
       return invokeWithReceived(handler, 1);
     })();
     expect(result.batchItemFailures).toEqual([]);
@@ -132,12 +141,12 @@ describe('worker', () => {
       throw new Error('cannot reconcile');
     });
     drive(handler, ['work']);
-    await change(key, 10);
+    await change(name, 10);
     await until(async () => (await depth(queues.workDlq.url)) === 1);
     expect(calls).toHaveLength(3);
     const dead = await client.send(new ReceiveMessageCommand({ QueueUrl: queues.workDlq.url, MessageSystemAttributeNames: ['All'] }));
-    expect(JSON.parse(dead.Messages![0].Body!)).toEqual({ key, rev: 10, type: 'PUT' });
-    expect(dead.Messages![0].Attributes!.MessageGroupId).toBe(key);
+    expect(JSON.parse(dead.Messages![0].Body!)).toEqual({ controller: 'test', ref: ref(name), rev: 10 });
+    expect(dead.Messages![0].Attributes!.MessageGroupId).toBe(`test#core/configmaps|default/${name}`);
   });
 
   it('backs off exponentially between failed attempts', async () => {
@@ -148,38 +157,40 @@ describe('worker', () => {
       { retryBaseSeconds: 1 },
     );
     drive(handler, ['work']);
-    await change(key, 11);
+    await change(name, 11);
     await until(() => calls.length === 3, 20_000);
     expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(900);
     expect(calls[2].at - calls[1].at).toBeGreaterThanOrEqual(1900);
   });
 
-  it('reports only the failed keys of a batch, and malformed messages', async () => {
-    const other = '/registry/core/configmaps/default/broken';
-    const { handler, calls } = worker(async (k) => {
-      if (k === other) throw new Error('broken');
+  it('reports only the failed objects of a batch, and malformed messages', async () => {
+    const other = 'broken';
+    const { handler, calls } = worker(async (r) => {
+      if (r.name === other) throw new Error('broken');
     });
-    await change(key, 12);
+    await change(name, 12);
     await change(other, 13);
     await client.send(new SendMessageCommand({ QueueUrl: queues.work.url, MessageBody: 'not json', MessageGroupId: 'junk', MessageDeduplicationId: 'junk' }));
-    const { records, result } = await invokeWithReceived(handler, 3);
+    await client.send(new SendMessageCommand({ QueueUrl: queues.work.url, MessageBody: JSON.stringify({ key: '/registry/core/configmaps/default/old-format', rev: 1 }), MessageGroupId: 'junk2', MessageDeduplicationId: 'junk2' }));
+    const { records, result } = await invokeWithReceived(handler, 4);
     const failedIds = result.batchItemFailures.map((f) => f.itemIdentifier).sort();
-    const expected = records.filter((r) => !r.body.includes(`"${key}"`)).map((r) => r.messageId).sort();
+    const expected = records.filter((r) => !r.body.includes(`"${name}"`)).map((r) => r.messageId).sort();
     expect(failedIds).toEqual(expected);
-    expect(calls.map((c) => c.key).sort()).toEqual([other, key].sort());
+    expect(failedIds).toHaveLength(3);
+    expect(calls.map((c) => c.name).sort()).toEqual([other, name].sort());
   });
 
   it('without a requeue queue, requeues by keeping the FIFO message invisible', async () => {
     const { handler, calls } = worker(async (_key, calls) => (calls.length === 1 ? { requeueAfter: 1000 } : {}), { requeueQueue: false });
     drive(handler, ['work']);
-    await change(key, 14);
+    await change(name, 14);
     await until(() => calls.length === 2);
     expect(calls[1].at - calls[0].at).toBeGreaterThanOrEqual(900);
   });
 
-  it('acknowledges keys no controller reconciles', async () => {
+  it('acknowledges work for a controller it does not run', async () => {
     const { handler, calls } = worker(async () => {});
-    await client.send(new SendMessageCommand({ QueueUrl: queues.work.url, MessageBody: encodeWorkItem({ key: '/registry/core/secrets/default/s', rev: 1 }), MessageGroupId: 'g', MessageDeduplicationId: 's1' }));
+    await change(name, 1, 'retired-controller');
     const { result } = await invokeWithReceived(handler, 1);
     expect(result.batchItemFailures).toEqual([]);
     expect(calls).toEqual([]);

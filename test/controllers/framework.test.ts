@@ -2,9 +2,9 @@
 // mapped onto primaries, failures retry with backoff, requeueAfter comes back, and a reconcile
 // that just wrote sees its own write on the next pass.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ControllerDef, ObjectRef } from '../../shared/controllers/types.js';
-import { toControllerOwner } from '../../shared/controllers/mappers.js';
-import { WorkQueue } from '../../shared/controllers/queue.js';
+import type { ControllerDef, ObjectRef } from '../../shared/controllers/runtime/types.js';
+import { toControllerOwner } from '../../shared/controllers/runtime/mappers.js';
+import { WorkQueue } from '../../shared/controllers/runtime/queue.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;

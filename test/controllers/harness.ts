@@ -13,10 +13,10 @@ import type { RestStorage } from '../../shared/apiserver/rest.js';
 import type { Store } from '../../shared/store/contract.js';
 import { openSqliteStore } from '../../shared/store/sqlite.js';
 import { createApiServer } from '../../functions/apiserver/app.js';
-import { RestClient } from '../../shared/controllers/client.js';
-import { ControllerManager } from '../../shared/controllers/manager.js';
-import type { ControllerDef } from '../../shared/controllers/types.js';
-import { StoreReader } from '../../shared/controllers/reader.js';
+import { RestClient } from '../../shared/controllers/runtime/client.js';
+import { ControllerManager } from '../../shared/controllers/runtime/manager.js';
+import type { ControllerDef } from '../../shared/controllers/runtime/types.js';
+import { StoreReader } from '../../shared/controllers/runtime/reader.js';
 
 export interface NodeOptions {
   cpu?: string;

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinControllers, controllerResources } from '../../functions/worker/controllers.js';
+import { wakeResources } from '../../functions/dispatcher/routing.js';
+import { builtinControllers } from '../../shared/controllers/index.js';
 import { bundleHandler } from '../../infra/bundle.js';
 import { parseContextArgs } from '../../infra/context.js';
 import {
@@ -236,7 +237,9 @@ describe('Lambda functions', () => {
     const url = { Ref: queueId('stratus-acme-work.fifo') };
     const dispatcherEnv = cfn.Resources[functionId('dispatcher')].Properties.Environment.Variables;
     expect(dispatcherEnv.WORK_QUEUE_URL).toEqual(url);
-    expect(dispatcherEnv.WORK_QUEUE_RESOURCES).toBe(controllerResources(builtinControllers).join(','));
+    expect(dispatcherEnv.WORK_QUEUE_RESOURCES).toBe(wakeResources(builtinControllers).join(','));
+    // Watch mappings read the store.
+    expect(dispatcherEnv.TABLE_NAME).toEqual({ Ref: tableId() });
     expect(dispatcherEnv.WORK_QUEUE_RESOURCES).not.toBe('');
     const workerEnv = cfn.Resources[functionId('worker')].Properties.Environment.Variables;
     expect(workerEnv.WORK_QUEUE_URL).toEqual(url);
@@ -381,16 +384,17 @@ describe('IAM', () => {
     expect([...TABLE_READ_WRITE_ACTIONS].sort()).toEqual([...used].sort());
   });
 
-  it('the dispatcher reads the stream and sends to the work queue, but cannot touch table items', () => {
+  it('the dispatcher reads the stream and this table (watch mappings) and sends to the work queue', () => {
     const statements = roleStatements(cfn, functionId('dispatcher'));
-    expect(allActions(statements, 'dynamodb')).toEqual([...STREAM_READ_ACTIONS].sort());
+    expect(allActions(statements, 'dynamodb')).toEqual([...new Set([...STREAM_READ_ACTIONS, ...TABLE_READ_WRITE_ACTIONS])].sort());
     for (const s of actionsOn(statements, 'dynamodb')) expect(s.resources).toEqual([tableId()]);
+    expect(actionsOn(statements, 'dynamodb')).toContainEqual({ actions: TABLE_READ_WRITE_ACTIONS, resources: [tableId()] });
     const streamStatement = statements.find((s) => asArray(s.Action).includes('dynamodb:GetRecords'))!;
     expect(streamStatement.Resource).toEqual({ 'Fn::GetAtt': [tableId(), 'StreamArn'] });
     expect(allActions(statements, 'sqs')).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     const queues = new Set(actionsOn(statements, 'sqs').flatMap((s) => s.resources));
     expect(queues).toEqual(new Set([queueId('stratus-acme-work.fifo'), queueId('stratus-acme-stream-failures')]));
-    expect(actionsOn(statements, 'kms')).toEqual([{ actions: ['kms:Decrypt'], resources: [keyId()] }]);
+    expect(actionsOn(statements, 'kms')).toEqual([{ actions: KEY_USE_ACTIONS, resources: [keyId()] }]);
     expect(actionsOn(statements, 'secretsmanager')).toEqual([]);
   });
 

@@ -157,9 +157,15 @@ function validateJobUpdate(job: KubeObject, old: KubeObject): FieldError[] {
   return errs;
 }
 
+/** Jobs created with the prefixed batch.kubernetes.io labels keep being checked for them on update. */
+function hadPrefixedLabels(old: KubeObject): boolean {
+  const labels = asObj(get(old.spec, 'template', 'metadata', 'labels')) ?? {};
+  return JOB_NAME_LABEL in labels && JOB_CONTROLLER_UID_LABEL in labels;
+}
+
 function validateJob(job: KubeObject, old: KubeObject | undefined): FieldError[] {
   return [
-    ...validateGeneratedSelector(job, !old),
+    ...validateGeneratedSelector(job, !old || hadPrefixedLabels(old)),
     ...validateJobSelector(job),
     ...validateIndexedHostname(job),
     ...(old ? validateJobUpdate(job, old) : []),

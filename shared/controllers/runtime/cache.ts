@@ -2,10 +2,10 @@
 // ONE store watch over /registry/ (kine's single log makes that cheap), indexed by namespace,
 // owner uid and node. Its revision tells how far it has caught up, so a controller that just
 // wrote at revision R can wait until the cache has seen R before it reads again.
-import type { KubeObject } from '../api/kind.js';
-import { decodeFromStore } from '../apiserver/codec.js';
-import type { Logger } from '../apiserver/logger.js';
-import type { KeyValue, Store, Watch, WatchEvent } from '../store/contract.js';
+import type { KubeObject } from '../../api/kind.js';
+import { decodeFromStore } from '../../apiserver/codec.js';
+import type { Logger } from '../../apiserver/logger.js';
+import type { KeyValue, Store, Watch, WatchEvent } from '../../store/contract.js';
 import { matchesFilter, type ChangeListener, type ListFilter, type ObjectReader } from './reader.js';
 import { refOfStoreKey, storeKeyOf, type Resource } from './types.js';
 

@@ -1,5 +1,5 @@
 // Watch mappings shared by controllers: from a changed object to the primary objects to reconcile.
-import type { KubeObject } from '../api/kind.js';
+import type { KubeObject } from '../../api/kind.js';
 import type { ObjectRef, Resource } from './types.js';
 
 /** The controlling owner of `obj` when it is of `kind` (ownerReferences[].controller = true). */

@@ -1,11 +1,11 @@
 // What a controller is: a pure reconcile function over object references plus a declaration of
 // which changes wake it. Queues, caches, rate limits and drivers (in-process or SQS) live outside.
-import type { KubeObject } from '../api/kind.js';
-import type { Registry } from '../api/registry.js';
-import type { Logger } from '../apiserver/logger.js';
-import type { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
-import type { RestStorage } from '../apiserver/rest.js';
-import type { Store } from '../store/contract.js';
+import type { KubeObject } from '../../api/kind.js';
+import type { Registry } from '../../api/registry.js';
+import type { Logger } from '../../apiserver/logger.js';
+import type { NamespaceLifecycle } from '../../apiserver/namespace-lifecycle.js';
+import type { RestStorage } from '../../apiserver/rest.js';
+import type { Store } from '../../store/contract.js';
 import type { ApiClient } from './client.js';
 import type { EventRecorder } from './events.js';
 import type { ObjectReader } from './reader.js';

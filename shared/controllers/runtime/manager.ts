@@ -3,12 +3,12 @@
 // Changes of primary resources enqueue the object itself; changes of watched resources are mapped
 // onto primary objects. Before each reconcile the cache catches up with every write this process
 // made, so a controller never acts on a view older than its own last write.
-import type { KubeObject } from '../api/kind.js';
-import type { Registry } from '../api/registry.js';
-import type { Logger } from '../apiserver/logger.js';
-import type { NamespaceLifecycle } from '../apiserver/namespace-lifecycle.js';
-import type { RestStorage } from '../apiserver/rest.js';
-import type { Store } from '../store/contract.js';
+import type { KubeObject } from '../../api/kind.js';
+import type { Registry } from '../../api/registry.js';
+import type { Logger } from '../../apiserver/logger.js';
+import type { NamespaceLifecycle } from '../../apiserver/namespace-lifecycle.js';
+import type { RestStorage } from '../../apiserver/rest.js';
+import type { Store } from '../../store/contract.js';
 import { InformerCache } from './cache.js';
 import { RestClient } from './client.js';
 import { createEventRecorder } from './events.js';
@@ -50,6 +50,7 @@ export class ControllerManager {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private inFlight = 0;
+  private lastYield = 0;
 
   constructor(private readonly opts: ManagerOptions) {
     this.cache = new InformerCache(opts.store, resourcesOf(opts.controllers), opts.log);
@@ -126,6 +127,12 @@ export class ControllerManager {
 
   private async work(r: Running): Promise<void> {
     for (;;) {
+      // SQLite writes complete synchronously and cache events arrive as microtasks, so a burst of
+      // reconciles could keep the event loop from timers and HTTP requests: yield every ~10 ms.
+      if (performance.now() - this.lastYield > 10) {
+        await new Promise((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+      }
       const key = await r.queue.get();
       if (key === undefined) return;
       this.inFlight++;

@@ -1,8 +1,8 @@
 // Finishes deleting a Terminating namespace: removes its content, then the namespace. The API
 // server starts this in the background when a namespace is deleted; on Lambda that background
 // work may be frozen with the execution environment, so a controller finishes it too.
-import { StoreError } from '../store/contract.js';
-import type { ControllerDef } from './types.js';
+import { StoreError } from '../../store/contract.js';
+import type { ControllerDef } from '../runtime/types.js';
 
 export const namespaceController: ControllerDef = {
   name: 'namespace',

@@ -2,14 +2,14 @@
 // controller writes get the same defaulting, validation, admission and managedFields as kubectl's.
 // It remembers the newest revision it wrote, so the driver can let the cache catch up before the
 // next reconcile reads (read-your-writes without client-go's "expectations" bookkeeping).
-import type { KindDef, KubeObject } from '../api/kind.js';
-import type { Registry } from '../api/registry.js';
-import { ApiError } from '../apiserver/errors.js';
-import type { DeleteOptions, RestStorage, Scope, WriteOptions } from '../apiserver/rest.js';
-import { clone } from '../apiserver/metadata.js';
+import type { KindDef, KubeObject } from '../../api/kind.js';
+import type { Registry } from '../../api/registry.js';
+import { ApiError } from '../../apiserver/errors.js';
+import type { DeleteOptions, RestStorage, Scope, WriteOptions } from '../../apiserver/rest.js';
+import { clone } from '../../apiserver/metadata.js';
 import type { Resource } from './types.js';
-import { bindPod } from '../apiserver/binding.js';
-import type { Store } from '../store/contract.js';
+import { bindPod } from '../../apiserver/binding.js';
+import type { Store } from '../../store/contract.js';
 
 export type ClientPatchType = 'json' | 'merge' | 'strategic';
 

@@ -3,9 +3,9 @@
 // the correlation window bumps count and lastTimestamp instead of adding another object.
 // Recording never fails a reconcile: a lost Event is logged and forgotten.
 import { randomBytes } from 'node:crypto';
-import type { KubeObject } from '../api/kind.js';
-import type { Logger } from '../apiserver/logger.js';
-import { rfc3339 } from '../apiserver/metadata.js';
+import type { KubeObject } from '../../api/kind.js';
+import type { Logger } from '../../apiserver/logger.js';
+import { rfc3339 } from '../../apiserver/metadata.js';
 import { isNotFound, type ApiClient } from './client.js';
 
 export type EventType = 'Normal' | 'Warning';

@@ -1,9 +1,9 @@
 // How controllers read state. In-process the reads come from an informer cache kept current by
 // one store watch (cache.ts); on Lambda they go to the store directly (StoreReader below). Both
 // return shared objects: never change what a read returned, clone it first.
-import type { KubeObject } from '../api/kind.js';
-import { decodeFromStore } from '../apiserver/codec.js';
-import type { Store } from '../store/contract.js';
+import type { KubeObject } from '../../api/kind.js';
+import { decodeFromStore } from '../../apiserver/codec.js';
+import type { Store } from '../../store/contract.js';
 import { storeKeyOf, type Resource } from './types.js';
 
 export interface ListFilter {
