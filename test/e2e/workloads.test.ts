@@ -5,9 +5,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, kubectlPath, removeDir, startHollowAgent, startServer, type RunningAgent, type RunningServer } from './harness.js';
+import { BACKENDS, kubectl, kubectlPath, removeDir, startHollowAgent, startServer, type RunningAgent, type RunningServer } from './harness.js';
 
-const backends = ['sqlite'] as const;
+const backends = BACKENDS;
 
 describe.each(backends)('%s backend', (backend) => {
   let server: RunningServer;
