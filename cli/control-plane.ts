@@ -11,7 +11,7 @@ import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
 import { createApiServer } from '../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
-import { builtinControllers, rootCaPublisher } from '../shared/controllers/index.js';
+import { builtinControllersWith, rootCaPublisher } from '../shared/controllers/index.js';
 import { ControllerManager } from '../shared/controllers/runtime/manager.js';
 import type { ControllerDef } from '../shared/controllers/runtime/types.js';
 import { ensurePki } from './pki.js';
@@ -24,6 +24,8 @@ export interface ControlPlaneOptions {
   log?: Logger;
   /** Controllers and scheduler to run in this process (default: all built-in ones). */
   controllers?: readonly ControllerDef[];
+  /** Heartbeat silence after which a node turns NotReady (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface ControlPlane {
@@ -56,7 +58,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await bootstrapCluster(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
-  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? [...builtinControllers, rootCaPublisher(pki.caCert)] });
+  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? [...builtinControllersWith({ nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs }), rootCaPublisher(pki.caCert)] });
   await manager.start();
 
   const server = await new Promise<Server>((resolveServer, reject) => {

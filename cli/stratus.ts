@@ -5,12 +5,20 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../shared/apiserver/logger.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { tokenCommand } from './token.js';
+import { joinCommand } from './join.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('must be a port number between 1 and 65535');
+  return n;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value.replace(/s$/, ''));
+  if (!(n > 0)) throw new InvalidArgumentError('must be a number of seconds > 0, e.g. 50 or 50s');
   return n;
 }
 
@@ -25,19 +33,21 @@ program
   .option('--data-dir <dir>', 'where state, certificates and the kubeconfig live', resolve(repoRoot, '.cluster'))
   .option('--port <n>', 'HTTPS port on 127.0.0.1', port, 6443)
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
+  .option('--node-monitor-grace-period <seconds>', 'heartbeat silence after which a node turns NotReady', (v) => positiveSeconds(v), 50)
   .addOption(
     new Option('--backend <backend>', 'sqlite: one process on the embedded store; dynamodb: the Lambda handlers on DynamoDB Local and an SQS emulator')
       .choices(['sqlite', 'dynamodb'])
       .default('sqlite'),
   )
-  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb' }) => {
+  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb'; nodeMonitorGracePeriod: number }) => {
+    const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod * 1000;
     const log = createLogger(opts.logLevel);
     let cp: ControlPlane;
     try {
       cp =
         opts.backend === 'dynamodb'
-          ? await (await import('./aws-local/start.js')).startAwsLocal({ dataDir: opts.dataDir, port: opts.port, log })
-          : await startControlPlane({ dataDir: opts.dataDir, port: opts.port, log });
+          ? await (await import('./aws-local/start.js')).startAwsLocal({ dataDir: opts.dataDir, port: opts.port, log, nodeMonitorGracePeriodMs })
+          : await startControlPlane({ dataDir: opts.dataDir, port: opts.port, log, nodeMonitorGracePeriodMs });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const hint = err.code === 'EADDRINUSE' ? ` (port ${opts.port} is in use: stop the other server or pass --port)` : '';
@@ -77,8 +87,9 @@ program
   .option('--cpu <cpu>', 'hollow node cpu capacity', '4')
   .option('--memory <memory>', 'hollow node memory capacity', '16Gi')
   .option('--max-pods <n>', 'hollow node pod capacity', '110')
+  .option('--heartbeat-interval <seconds>', 'how often each node renews its Lease (kubelet: 10)', (v) => positiveSeconds(v), 10)
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
-  .action(async (opts: { kubeconfig: string; simulate?: number; prefix: string; cpu: string; memory: string; maxPods: string; logLevel: string }) => {
+  .action(async (opts: { kubeconfig: string; simulate?: number; prefix: string; cpu: string; memory: string; maxPods: string; heartbeatInterval: number; logLevel: string }) => {
     const log = createLogger(opts.logLevel);
     if (!opts.simulate) {
       log.fatal('the container-running agent is not available yet: pass --simulate N for hollow nodes');
@@ -99,6 +110,7 @@ program
       count: opts.simulate,
       prefix: opts.prefix,
       capacity: { cpu: opts.cpu, memory: opts.memory, pods: opts.maxPods },
+      renewIntervalMs: opts.heartbeatInterval * 1000,
       log,
       onProgress: (done, total) => {
         if (done === total || Date.now() - lastShown > 1000) {
@@ -120,5 +132,8 @@ program
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+
+program.addCommand(tokenCommand(resolve(repoRoot, '.cluster')));
+program.addCommand(joinCommand(resolve(repoRoot, '.node')));
 
 await program.parseAsync(process.argv);

@@ -26,8 +26,7 @@ while [ $# -gt 0 ]; do
     *) echo "setup-node: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-mkdir -p "$DIR" 2>/dev/null || true
-DIR="$(cd "$DIR" 2>/dev/null && pwd || echo "$DIR")"
+case "$DIR" in /*) ;; *) DIR="$PWD/$DIR" ;; esac
 
 SOCK="$DIR/containerd.sock"
 CONF="$DIR/containerd.toml"
@@ -51,7 +50,7 @@ containerd_running() {
   [ -f "$PIDFILE" ] || return 1
   local pid; pid="$(cat "$PIDFILE")"
   # Match the command line, not the name: right after launch the process may still be setsid/nohup.
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "containerd --config $CONF"
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "containerd --config $CONF"
 }
 
 # ---- root check: say exactly what is missing instead of failing half way
@@ -62,6 +61,7 @@ if [ "$(id -u)" -ne 0 ]; then
   containerd_running || echo "[setup-node] containerd for $DIR is not running" >&2
   [ -f "$CONF" ] || echo "[setup-node] containerd config $CONF does not exist" >&2
   for f in pause.tar busybox.tar; do [ -s "$IMG_DIR/$f" ] || echo "[setup-node] image archive $IMG_DIR/$f is not built" >&2; done
+  [ -z "$need" ] && containerd_running && echo "[setup-node] nothing is missing, but the containerd socket $SOCK only accepts root: run the agent as root" >&2
   echo "[setup-node] run: sudo $0 --data-dir $DIR" >&2
   exit 1
 fi
@@ -151,13 +151,13 @@ if write_if_changed "$CNI_CONF_DIR/10-stratus.conflist" <<EOF
         "routes": [{ "dst": "0.0.0.0/0" }]
       }
     },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "loopback" }
   ]
 }
 EOF
 then step "wrote CNI network stratus ($POD_SUBNET) in $CNI_CONF_DIR"; else step "CNI config up to date"; fi
-# containerd adds the loopback interface itself; the loopback plugin must still be in bin_dir.
-[ -x "$CNI_BIN/loopback" ] || fail "$CNI_BIN/loopback is missing"
+[ -x "$CNI_BIN/loopback" ] && [ -x "$CNI_BIN/portmap" ] && [ -x "$CNI_BIN/host-local" ] || fail "CNI plugins loopback/portmap/host-local missing in $CNI_BIN"
 
 # ---- images, built offline as OCI layouts and converted to OCI archives
 ARCH="$(dpkg --print-architecture)"

@@ -20,7 +20,7 @@ import { createDispatcher, dispatcherConfigFromEnv } from '../../functions/dispa
 import { changeDeduplicationId, encodeWorkItem, messageGroupId } from '../../functions/dispatcher/work-message.js';
 import { wakeResources } from '../../functions/dispatcher/routing.js';
 import { createWorker, workerConfigFromEnv } from '../../functions/worker/handler.js';
-import { builtinControllers, type ControllerDef } from '../../shared/controllers/index.js';
+import { builtinControllersWith, rootCaPublisher, type ControllerDef } from '../../shared/controllers/index.js';
 import { refOfStoreKey } from '../../shared/controllers/runtime/types.js';
 import type { Env } from '../../functions/lambda-env.js';
 import type { ControlPlane } from '../control-plane.js';
@@ -42,6 +42,8 @@ export interface AwsLocalOptions {
   tenant?: string;
   /** Controllers the dispatcher routes for and the worker runs (default: the built-in ones). */
   controllers?: readonly ControllerDef[];
+  /** Heartbeat silence after which a node turns NotReady (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
   /** Worker retry backoff base in seconds (default 1). */
   retryBaseSeconds?: number;
   /** Receives of a work message before it goes to the dead-letter queue (default 5). */
@@ -105,7 +107,7 @@ export async function startAwsLocal(opts: AwsLocalOptions): Promise<AwsLocal> {
     if (!streamArn) throw new Error(`table ${tableName} has no stream`);
     const queues = await ensureWorkQueues(sqs, { prefix: `stratus-${tenant}`, maxReceiveCount: opts.maxReceiveCount, visibilityTimeoutSeconds: 180 });
 
-    const controllers = opts.controllers ?? builtinControllers;
+    const controllers = opts.controllers ?? [...builtinControllersWith({ nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs }), rootCaPublisher(pki.caCert)];
     const resources = wakeResources(controllers);
     const common: Env = {
       AWS_REGION: region,

@@ -19,7 +19,9 @@ import {
   legacyResourceList,
   type AggregatedVersion,
 } from '../../shared/apiserver/discovery.js';
-import { authenticate, type Authenticator } from './auth.js';
+import { authenticate, authorize, withClusterTokens, type Authenticator } from './auth.js';
+import { clusterAuthorizer, NODE_CREDENTIAL_PATH } from './node-authorizer.js';
+import { nodeCredentialHandler } from './node-credential-route.js';
 import { handleResource } from './resources.js';
 import { openApiRoutes } from './openapi.js';
 import { versionInfo } from './version.js';
@@ -93,7 +95,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   app.get('/readyz', async (c) => ((await (deps.ready?.() ?? Promise.resolve(true))) ? c.text('ok') : c.text('not ready', 503)));
   app.get('/version', (c) => c.json(versionInfo()));
 
-  app.use('*', authenticate(deps.authenticator));
+  app.use('*', authenticate(withClusterTokens(deps.authenticator, rest, registry)));
   const streamingLimit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status, { Connection: 'close' }),
@@ -107,6 +109,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     }
     return streamingLimit(c, next);
   });
+  app.use('*', authorize(clusterAuthorizer({ rest, registry }), registry));
+  app.post(NODE_CREDENTIAL_PATH, nodeCredentialHandler(rest, registry));
 
   const aggregated = (c: Context): AggregatedVersion | undefined => {
     const accept = c.req.header('accept') ?? '';

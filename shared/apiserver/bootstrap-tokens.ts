@@ -118,7 +118,7 @@ export function readBootstrapTokenSecret(secret: KubeObject): BootstrapTokenInfo
     id: secretValue(secret, 'token-id'),
     secret: secretValue(secret, 'token-secret'),
     expires,
-    usages: (['signing', 'authentication'] as const).filter((u) => secretValue(secret, `usage-bootstrap-${u}`) === 'true'),
+    usages: (['authentication', 'signing'] as const).filter((u) => secretValue(secret, `usage-bootstrap-${u}`) === 'true'),
     description: secretValue(secret, 'description'),
     extraGroups: extra ? extra.split(',') : [],
   };
@@ -189,13 +189,15 @@ export function parseDuration(s: string): number {
   return Math.round(total);
 }
 
-/** A short human duration as kubectl prints ages: 45s, 12m, 23h, 6d. */
+/** A short human duration as kubeadm prints token TTLs: 45s, 12m, 23h, 6d, 2y. */
 export function shortDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
-  if (s < 120) return `${s}s`;
+  if (s < 0) return '0s';
+  if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 120) return `${m}m`;
+  if (m < 60) return `${m}m`;
   const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h`;
-  return `${Math.floor(h / 24)}d`;
+  if (h < 24) return `${h}h`;
+  if (h < 24 * 365) return `${Math.floor(h / 24)}d`;
+  return `${Math.floor(h / 24 / 365)}y`;
 }

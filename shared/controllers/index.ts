@@ -7,7 +7,7 @@ import { ttlAfterFinishedController } from './batch/ttl-after-finished.js';
 import { garbageCollector } from './gc/garbage-collector.js';
 import { namespaceController } from './namespaces/namespace.js';
 import { serviceAccountController } from './namespaces/serviceaccount.js';
-import { nodeLifecycle } from './nodes/node-lifecycle.js';
+import { nodeLifecycleController } from './nodes/node-lifecycle.js';
 import { podGC } from './nodes/pod-gc.js';
 import { taintEviction } from './nodes/taint-eviction.js';
 import { disruptionControllerDef } from './policy/disruption.js';
@@ -20,7 +20,13 @@ import { replicaSetController } from './workloads/replicaset.js';
 import { statefulSetController } from './workloads/statefulset.js';
 import { schedulerController } from '../scheduler/controller.js';
 
-export const builtinControllers: readonly ControllerDef[] = [
+export interface BuiltinControllerOptions {
+  /** kube-controller-manager's --node-monitor-grace-period (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
+}
+
+export function builtinControllersWith(opts: BuiltinControllerOptions = {}): ControllerDef[] {
+  return [
   namespaceController,
   serviceAccountController,
   garbageCollector,
@@ -34,11 +40,14 @@ export const builtinControllers: readonly ControllerDef[] = [
   endpointsController,
   endpointSliceController,
   disruptionControllerDef,
-  nodeLifecycle,
+  nodeLifecycleController(opts.nodeMonitorGracePeriodMs ? { monitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } : {}),
   taintEviction,
   podGC,
   schedulerController(),
-];
+  ];
+}
+
+export const builtinControllers: readonly ControllerDef[] = builtinControllersWith();
 
 export { rootCaPublisher } from './namespaces/root-ca-publisher.js';
 export type { ControllerDef, ControllerContext, ObjectRef, Reconcile, ReconcileResult, Resource, WatchSpec } from './runtime/types.js';

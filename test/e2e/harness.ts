@@ -44,11 +44,11 @@ export interface RunningServer {
 export const BACKENDS = ['sqlite', 'dynamodb'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-export async function startServer(opts: { dataDir?: string; port?: number; logLevel?: string; backend?: Backend } = {}): Promise<RunningServer> {
+export async function startServer(opts: { dataDir?: string; port?: number; logLevel?: string; backend?: Backend; extraArgs?: string[] } = {}): Promise<RunningServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-e2e-'));
   const port = opts.port ?? (await freePort());
   const backend = opts.backend ?? 'sqlite';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--backend', backend, '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--backend', backend, '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn', ...(opts.extraArgs ?? [])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -179,11 +179,12 @@ export interface RunningAgent {
 }
 
 /** Start `stratus agent --simulate <count>` against a started server and wait until its nodes are registered. */
-export async function startHollowAgent(server: Pick<RunningServer, 'kubeconfig'>, count: number, opts: { prefix?: string; cpu?: string; memory?: string } = {}): Promise<RunningAgent> {
+export async function startHollowAgent(server: Pick<RunningServer, 'kubeconfig'>, count: number, opts: { prefix?: string; cpu?: string; memory?: string; heartbeatSeconds?: number } = {}): Promise<RunningAgent> {
   const args = ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--simulate', String(count), '--log-level', 'warn'];
   if (opts.prefix) args.push('--prefix', opts.prefix);
   if (opts.cpu) args.push('--cpu', opts.cpu);
   if (opts.memory) args.push('--memory', opts.memory);
+  if (opts.heartbeatSeconds) args.push('--heartbeat-interval', String(opts.heartbeatSeconds));
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

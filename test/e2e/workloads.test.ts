@@ -13,8 +13,9 @@ describe.each(backends)('%s backend', (backend) => {
   let server: RunningServer;
   let agent: RunningAgent;
   beforeAll(async () => {
-    server = await startServer({ backend });
-    agent = await startHollowAgent(server, 3);
+    server = await startServer({ backend, extraArgs: ['--node-monitor-grace-period', '4'] });
+    // Nodes heartbeat every second, so a 4 s grace period is safe for them and short for the lost node.
+    agent = await startHollowAgent(server, 3, { heartbeatSeconds: 1 });
   }, 180_000);
   afterAll(async () => {
     await agent?.stop();
@@ -156,6 +157,52 @@ describe.each(backends)('%s backend', (backend) => {
       expect(table).toMatch(/once\s+(Complete\s+)?1\/1/);
     });
 
+    it('daemonsets run one pod per node and statefulsets create ordered, stable pods; rollout status waits for both', async () => {
+      await ok(['apply', '-f', '-'], `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: busybox}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 3
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: busybox}]}
+`);
+      expect(await ok(['rollout', 'status', 'daemonset/agent', '--timeout=60s'])).toContain('daemon set "agent" successfully rolled out');
+      const daemons = await podsOf('app=agent');
+      expect(new Set(daemons.map((p) => p.spec.nodeName)).size).toBe(daemons.length);
+      expect(daemons.length).toBeGreaterThanOrEqual(3);
+      expect(await ok(['rollout', 'status', 'statefulset/db', '--timeout=60s'])).toMatch(/partitioned roll out complete|rolling update complete|3 pods at revision/);
+      const db = await podsOf('app=db');
+      expect(db.map((p) => p.metadata.name).sort()).toEqual(['db-0', 'db-1', 'db-2']);
+      const endpoints = await json(['get', 'endpoints', 'db']);
+      expect(endpoints.subsets[0].addresses.map((a: { hostname: string }) => a.hostname).sort()).toEqual(['db-0', 'db-1', 'db-2']);
+      const slices = (await json(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=db'])).items;
+      expect(slices.flatMap((s: { endpoints: unknown[] }) => s.endpoints)).toHaveLength(3);
+      await ok(['delete', 'daemonset/agent', 'statefulset/db', 'service/db']);
+    });
+
+    it('every namespace gets its default ServiceAccount and kube-root-ca.crt', async () => {
+      await until('default service account', async () => (await k(['get', 'serviceaccount', 'default'])).code === 0);
+      await until('root CA configmap', async () => (await k(['get', 'configmap', 'kube-root-ca.crt'])).code === 0);
+    });
+
     it('cordon, drain (eviction) and uncordon move pods off a node', async () => {
       await ok(['create', 'deployment', 'spread', '--image=busybox', '--replicas=6']);
       await ok(['rollout', 'status', 'deployment/spread', '--timeout=60s']);
@@ -173,5 +220,41 @@ describe.each(backends)('%s backend', (backend) => {
       expect((await json(['get', 'node', target])).spec.unschedulable).toBeFalsy();
       await ok(['delete', 'deployment', 'spread']);
     });
+  });
+
+  it('a node whose agent stops turns NotReady, gets the unreachable taint, and its pods are replaced elsewhere', async () => {
+    const version = '1.33';
+    const run = (args: string[]) => kubectl(server, version, args, { timeoutMs: 60_000 });
+    const lost = await startHollowAgent(server, 1, { prefix: `lost-${backend}-`, heartbeatSeconds: 1 });
+    const node = `lost-${backend}-0`;
+    await run(['create', 'namespace', 'lost']);
+    const tolerate = { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 2 };
+    const pinned = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pinned', namespace: 'lost' }, spec: { replicas: 2, selector: { matchLabels: { app: 'pinned' } }, template: { metadata: { labels: { app: 'pinned' } }, spec: { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [tolerate], containers: [{ name: 'c', image: 'busybox' }] } } } };
+    expect((await kubectl(server, version, ['apply', '-f', '-'], { input: JSON.stringify(pinned) })).code).toBe(0);
+    expect((await run(['-n', 'lost', 'rollout', 'status', 'deployment/pinned', '--timeout=60s'])).code).toBe(0);
+    await lost.stop('SIGKILL');
+    const deadline = Date.now() + 60_000;
+    let nodeJson: { spec: { taints?: { key: string; effect: string }[] }; status: { conditions: { type: string; status: string; reason: string }[] } } | undefined;
+    for (;;) {
+      nodeJson = JSON.parse((await run(['get', 'node', node, '-o', 'json'])).stdout);
+      const ready = nodeJson!.status.conditions.find((c) => c.type === 'Ready');
+      if (ready?.status === 'Unknown' && nodeJson!.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute')) break;
+      if (Date.now() > deadline) throw new Error(`node never turned NotReady: ${JSON.stringify(nodeJson)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(nodeJson!.status.conditions.find((c) => c.type === 'Ready')!.reason).toBe('NodeStatusUnknown');
+    expect((await run(['get', 'node', node])).stdout).toMatch(/NotReady/);
+    // The pinned pods are evicted after their 2 s toleration; replacements cannot go anywhere but wait Pending.
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const pods = JSON.parse((await run(['-n', 'lost', 'get', 'pods', '-o', 'json'])).stdout).items as { metadata: { deletionTimestamp?: string }; spec: { nodeName?: string } }[];
+      const live = pods.filter((p) => !p.metadata.deletionTimestamp);
+      if (pods.filter((p) => p.metadata.deletionTimestamp).length >= 2 && live.length === 2 && live.every((p) => !p.spec.nodeName)) break;
+      if (Date.now() > until) throw new Error(`pods were not evicted and replaced: ${JSON.stringify(pods.map((p) => [p.spec.nodeName, p.metadata.deletionTimestamp]))}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const events = (await run(['-n', 'lost', 'get', 'events'])).stdout;
+    expect(events).toContain('TaintManagerEviction');
+    await run(['delete', 'namespace', 'lost', '--wait=false']);
   });
 });
