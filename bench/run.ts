@@ -1,7 +1,7 @@
 // `npm run bench`: the API server benchmark, the store benchmark (stratus SQLite store vs a real
 // etcd, side by side), the AWS-shaped benchmark (latency through DynamoDB Local + the SQS
 // emulator + the Lambda handlers, and the capacity units per API operation that docs/COST-MODEL.md
-// prices) and the scheduler's throughput, written as JSON under bench/results/ with the machine noted.
+// prices) the scheduler's throughput and the controllers' change-to-effect latency on both drivers, written as JSON under bench/results/ with the machine noted.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,19 @@ import { runStoreBench } from './store.js';
 import { AWS_TARGETS, runAwsBench } from './aws.js';
 import { runCapacityBench } from './capacity.js';
 import { runSchedulerBench } from './scheduler.js';
+import { runControllersBench } from './controllers.js';
 
 const program = new Command()
   .name('bench')
   .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers), the store (vs etcd, side by side), the AWS-shaped path (DynamoDB Local + SQS emulator + Lambda handlers: latency and capacity units per operation), and the scheduler (pods bound per second).')
-  .option('--only <which>', 'run only "api", "store", "aws" (AWS-shaped latency + capacity units per operation) or "scheduler" (5000 nodes, 10000 pending pods)')
+  .option('--only <which>', 'run only "api", "store", "aws" (AWS-shaped latency + capacity units per operation) "scheduler" (5000 nodes, 10000 pending pods) or "controllers" (change-to-effect latency and scale to 1000 on both drivers)')
   .option('--backend <backend>', 'store backend of the "api" part: sqlite, dynamodb or both', 'sqlite')
   .option('--quick', 'a tenth of the load, for a smoke run')
   .option('--out <dir>', 'results directory', join(import.meta.dirname, 'results'))
   .parse();
 
 const opts = program.opts<{ only?: string; backend: string; quick?: boolean; out: string }>();
-if (opts.only && !['api', 'store', 'aws', 'scheduler'].includes(opts.only)) program.error(`--only must be api, store, aws or scheduler, not ${opts.only}`);
+if (opts.only && !['api', 'store', 'aws', 'scheduler', 'controllers'].includes(opts.only)) program.error(`--only must be api, store, aws, scheduler or controllers, not ${opts.only}`);
 if (!['sqlite', 'dynamodb', 'both'].includes(opts.backend)) program.error(`--backend must be sqlite, dynamodb or both, not ${opts.backend}`);
 const machine = {
   cpu: cpus()[0]?.model,
@@ -46,6 +47,9 @@ if (!opts.only || opts.only === 'aws') {
   results.aws = { latency: await runAwsBench({ quick: opts.quick }), capacity: await runCapacityBench({ quick: opts.quick }), targets: AWS_TARGETS };
 }
 if (!opts.only || opts.only === 'scheduler') results.scheduler = await runSchedulerBench({ quick: opts.quick });
+if (!opts.only || opts.only === 'controllers') {
+  results.controllers = { inProcess: await runControllersBench({ quick: opts.quick, backend: 'sqlite' }), awsPath: await runControllersBench({ quick: opts.quick, backend: 'dynamodb' }) };
+}
 mkdirSync(opts.out, { recursive: true });
 const file = join(opts.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));
