@@ -1,7 +1,9 @@
 // One process running the whole control plane on the embedded store: HTTPS API server with a
 // generated CA, admin kubeconfig, the default namespaces, and the controllers and scheduler
 // (in-process driver). Issue #5 adds a local node here.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -58,7 +60,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   await bootstrapCluster(rest, registry, opts.port);
   await namespaces.start();
   await namespaces.resumePending();
-  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers: opts.controllers ?? [...builtinControllersWith({ nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs }), rootCaPublisher(pki.caCert)] });
+  // Leader election lets several processes share one store; the identity is stable per data
+  // directory, so a restarted process takes its own Lease back at once instead of waiting it out.
+  const identity = `${hostname()}_${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
+  const manager = new ControllerManager({ store, registry, rest, namespaces, log, leaderElection: { identity }, controllers: opts.controllers ?? [...builtinControllersWith({ nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs }), rootCaPublisher(pki.caCert)] });
   await manager.start();
 
   const server = await new Promise<Server>((resolveServer, reject) => {

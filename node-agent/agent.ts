@@ -1,32 +1,84 @@
 // One node's agent logic (kubelet's core loop, minus the runtime details): register the Node,
 // heartbeat through its Lease, run the pods bound to it through a PodRuntime, report their status,
-// and finish graceful deletions. It only ever runs pods whose spec.nodeName is this node.
+// restart exited containers with kubelet's back-off, and finish graceful deletions. It only ever
+// runs pods whose spec.nodeName is this node.
 import { isKubeConflict, isKubeNotFound, KubeApiError, type KubeClient } from '../shared/client/kube-client.js';
 import type { Logger } from '../shared/apiserver/logger.js';
+import { Backoff, goDuration } from './backoff.js';
+import { InitContainerError, PodStoppedError, type StartPodImageError } from './cri/cri-runtime.js';
+import { imagePullBackOffMessage, ImagePullError } from './cri/images.js';
+import { ContainerConfigError } from './env.js';
 import { nodeObject, nodeStatus, type NodeHealth, type NodeIdentity } from './node-object.js';
 import type { Pod, PodEventType } from './pod-source.js';
-import { finishedPodStatus, runningPodStatus } from './pod-status.js';
-import type { PodRuntime } from './runtime.js';
+import { finishedPodStatus, runningPodStatus, runtimePodStatus, type WaitingOverride } from './pod-status.js';
+import type { PodRuntime, RuntimePodStatus } from './runtime.js';
 
 export const LEASE_DURATION_SECONDS = 40;
 
 const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
+const stamp = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+type PodSpecView = { restartPolicy?: string; containers: { name: string; image?: string }[]; initContainers?: { name: string; image?: string; restartPolicy?: string }[] };
+
+/** What the agent tracks for a pod it runs on a runtime that reports container states. */
+interface PodRecord {
+  pod: Pod;
+  /** startPod succeeded once (the pod's containers exist or were adopted). */
+  started: boolean;
+  podIP?: string;
+  startTime: string;
+  runtime?: RuntimePodStatus;
+  waiting: Map<string, WaitingOverride>;
+  timers: Set<NodeJS.Timeout>;
+  /** A start retry is scheduled. */
+  retryPending: boolean;
+  /** Containers with a restart scheduled. */
+  restartPending: Set<string>;
+  posted?: Record<string, unknown>;
+  postedKey?: string;
+  terminal: boolean;
+  stopping: boolean;
+}
+
+export interface NodeAgentOptions {
+  /** Back-off of image pulls and failed starts (default kubelet's: 10 s doubling to 5 min). */
+  startBackoff?: Backoff;
+  /** Back-off of container restarts, CrashLoopBackOff (default kubelet's: 10 s doubling to 5 min). */
+  restartBackoff?: Backoff;
+  /** How long ErrImagePull shows before ImagePullBackOff while a pull waits for its retry (default 2 s). */
+  pullErrorShowMs?: number;
+}
 
 export class NodeAgent {
   private nodeUid?: string;
   private readonly started = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
+  private readonly records = new Map<string, PodRecord>();
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly startBackoff: Backoff;
+  private readonly restartBackoff: Backoff;
   private health: NodeHealth = { memoryPressure: false, diskPressure: false, pidPressure: false };
+  private closed = false;
 
   constructor(
     readonly identity: NodeIdentity,
     private readonly client: KubeClient,
     private readonly runtime: PodRuntime,
     private readonly log: Logger,
-  ) {}
+    private readonly opts: NodeAgentOptions = {},
+  ) {
+    this.startBackoff = opts.startBackoff ?? new Backoff();
+    this.restartBackoff = opts.restartBackoff ?? new Backoff();
+  }
 
   get name(): string {
     return this.identity.name;
+  }
+
+  /** Whether the runtime reports container states (real runtimes) rather than a fixed "running" (hollow). */
+  private get reportsStatus(): boolean {
+    return typeof this.runtime.podStatus === 'function';
   }
 
   /** Create the Node (or take over an existing one of this name) and post its status. */
@@ -46,11 +98,19 @@ export class NodeAgent {
 
   /** Report node status now (conditions, capacity, addresses, nodeInfo). */
   async postStatus(previousConditions?: Record<string, unknown>[]): Promise<void> {
+    if (!previousConditions) {
+      const node = await this.client.get<{ status?: { conditions?: Record<string, unknown>[] } }>(`/api/v1/nodes/${this.name}`).catch(() => undefined);
+      previousConditions = node?.status?.conditions;
+    }
     await this.client.patch(`/api/v1/nodes/${this.name}/status`, { status: nodeStatus(this.identity, this.health, previousConditions) });
   }
 
   setHealth(health: NodeHealth): void {
     this.health = health;
+  }
+
+  get currentHealth(): NodeHealth {
+    return this.health;
   }
 
   /** The heartbeat: renew this node's Lease in kube-node-lease (created on first use). */
@@ -73,10 +133,46 @@ export class NodeAgent {
   /** A pod event from the pod source; work for one pod is serialised, pods run independently. */
   handlePod(type: PodEventType, pod: Pod): Promise<void> {
     const uid = pod.metadata.uid;
+    // Stopping runs outside the pod's chain: it has to cancel a start that is still in flight.
+    if (type === 'DELETED') return this.forgetPod(pod);
+    if (pod.spec.nodeName !== this.name) return Promise.resolve();
+    if (pod.metadata.deletionTimestamp) return this.terminatePod(pod);
+    return this.enqueue(uid, pod, () => this.syncPod(pod));
+  }
+
+  /**
+   * The runtime's view of a pod changed (from the node's PodStatusPoller): report it and restart
+   * exited containers as the restart policy says. Pods the agent does not run are ignored.
+   */
+  observe(status: RuntimePodStatus): void {
+    const rec = this.records.get(status.uid);
+    if (!rec || rec.stopping) return;
+    rec.runtime = status;
+    void this.enqueue(status.uid, rec.pod, () => this.reconcile(rec));
+  }
+
+  /** Uids of the pods this agent runs (or is starting). */
+  get podUids(): string[] {
+    return [...this.records.keys(), ...this.started];
+  }
+
+  /** Wait for all pod work in flight (tests, shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.chains.values(), ...this.stopping.values()]);
+  }
+
+  /** Stop timers (retries, restarts); running pods are left as they are. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const rec of this.records.values()) this.clearTimers(rec);
+    await this.drain();
+  }
+
+  private enqueue(uid: string, pod: Pod, work: () => Promise<void>): Promise<void> {
     const prior = this.chains.get(uid) ?? Promise.resolve();
     const next = prior
-      .then(() => this.syncPod(type, pod))
-      .catch((err: unknown) => this.log.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: err instanceof Error ? err.message : String(err) }, 'pod sync failed'))
+      .then(work)
+      .catch((err: unknown) => this.log.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: errText(err) }, 'pod sync failed'))
       .finally(() => {
         if (this.chains.get(uid) === next) this.chains.delete(uid);
       });
@@ -84,33 +180,258 @@ export class NodeAgent {
     return next;
   }
 
-  /** Wait for all pod work in flight (tests, shutdown). */
-  async drain(): Promise<void> {
-    await Promise.all([...this.chains.values()]);
+  private syncPod(pod: Pod): Promise<void> {
+    return this.reportsStatus ? this.syncRealPod(pod) : this.syncHollowPod(pod);
   }
 
-  private async syncPod(type: PodEventType, pod: Pod): Promise<void> {
+  // ---- deletion
+
+  /** Graceful deletion: stop within the pod's grace period, then remove the object (grace 0, uid precondition). */
+  private terminatePod(pod: Pod): Promise<void> {
     const { uid, namespace, name } = pod.metadata;
-    if (type === 'DELETED') {
-      if (this.started.delete(uid)) await this.runtime.stopPod(uid, 0);
-      return;
+    const inFlight = this.stopping.get(uid);
+    if (inFlight) return inFlight;
+    const rec = this.records.get(uid);
+    if (rec) {
+      rec.stopping = true;
+      this.clearTimers(rec);
     }
-    if (pod.spec.nodeName !== this.name) return;
-    if (pod.metadata.deletionTimestamp) {
-      const grace = Number((pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30);
+    const grace = Number((pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30);
+    const done = (async () => {
       await this.runtime.stopPod(uid, grace);
       this.started.delete(uid);
+      this.records.delete(uid);
+      this.startBackoff.resetPrefix(`${uid}/`);
+      this.restartBackoff.resetPrefix(`${uid}/`);
       try {
         await this.client.delete(`/api/v1/namespaces/${namespace}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } });
       } catch (e) {
         if (!isKubeNotFound(e) && !isKubeConflict(e)) throw e;
       }
-      return;
+    })()
+      .catch((err: unknown) => this.log.warn({ pod: `${namespace}/${name}`, err: errText(err) }, 'pod termination failed'))
+      .finally(() => this.stopping.delete(uid));
+    this.stopping.set(uid, done);
+    return done;
+  }
+
+  /** The pod object is gone (force deletion, or it vanished while the watch was down): stop what runs. */
+  private async forgetPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid;
+    const pending = this.stopping.get(uid);
+    if (pending) return pending;
+    const rec = this.records.get(uid);
+    if (!rec && !this.started.has(uid)) return;
+    if (rec) {
+      rec.stopping = true;
+      this.clearTimers(rec);
     }
+    const done = this.runtime
+      .stopPod(uid, 0)
+      .catch((err: unknown) => this.log.warn({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, err: errText(err) }, 'stopping a deleted pod failed'))
+      .finally(() => {
+        this.started.delete(uid);
+        this.records.delete(uid);
+        this.stopping.delete(uid);
+      });
+    this.stopping.set(uid, done);
+    return done;
+  }
+
+  // ---- real runtimes
+
+  private async syncRealPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid;
+    const apiStatus = pod.status as Record<string, unknown> | undefined;
+    let rec = this.records.get(uid);
+    if (!rec) {
+      const phase = apiStatus?.phase as string | undefined;
+      // A finished pod is never started again (after an agent restart its containers stay for logs).
+      if (phase === 'Succeeded' || phase === 'Failed') return;
+      rec = {
+        pod,
+        started: false,
+        startTime: (apiStatus?.startTime as string | undefined) ?? stamp(),
+        waiting: new Map(),
+        timers: new Set(),
+        retryPending: false,
+        restartPending: new Set(),
+        terminal: false,
+        stopping: false,
+      };
+      this.records.set(uid, rec);
+    }
+    rec.pod = pod;
+    if (rec.stopping || rec.terminal || rec.started || rec.retryPending) return;
+    await this.startRealPod(rec);
+  }
+
+  private async startRealPod(rec: PodRecord): Promise<void> {
+    const { uid, namespace, name } = rec.pod.metadata;
+    try {
+      const state = await this.runtime.startPod(rec.pod);
+      rec.started = true;
+      rec.podIP = state.podIP || rec.podIP;
+      for (const [c, w] of rec.waiting) if (w.reason !== 'CrashLoopBackOff') rec.waiting.delete(c);
+      rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+      await this.reconcile(rec);
+      return;
+    } catch (e) {
+      if (e instanceof PodStoppedError || rec.stopping) return;
+      let container: string | undefined;
+      let delay: number;
+      if (e instanceof ImagePullError) {
+        const err = e as StartPodImageError;
+        container = err.container;
+        if (err.state?.podIP) rec.podIP = err.state.podIP;
+        delay = this.startBackoff.next(`${uid}/${container}`);
+        rec.waiting.set(container, { reason: err.reason, message: err.message });
+        // Between attempts kubelet shows the pull as backing off, carrying the last failure.
+        const spec = [...(rec.pod.spec as unknown as PodSpecView).containers, ...((rec.pod.spec as unknown as PodSpecView).initContainers ?? [])].find((c) => c.name === container);
+        const c = container;
+        this.after(rec, Math.min(this.opts.pullErrorShowMs ?? 2000, delay / 2), () => {
+          if (rec.waiting.get(c)?.reason !== err.reason) return;
+          rec.waiting.set(c, { reason: 'ImagePullBackOff', message: imagePullBackOffMessage(spec?.image ?? err.image, err) });
+          return this.reconcile(rec);
+        });
+      } else if (e instanceof InitContainerError) {
+        if (e.state.podIP) rec.podIP = e.state.podIP;
+        if (e.podFailed) {
+          rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+          await this.reconcile(rec);
+          return;
+        }
+        container = e.container;
+        delay = this.restartBackoff.next(`${uid}/${container}`);
+        rec.waiting.set(container, { reason: 'CrashLoopBackOff', message: crashLoopMessage(delay, container, rec.pod) });
+      } else if (e instanceof ContainerConfigError) {
+        container = e.container;
+        delay = this.startBackoff.next(`${uid}/${container}`);
+        rec.waiting.set(container, { reason: e.reason, message: e.message });
+      } else {
+        delay = this.startBackoff.next(`${uid}/`);
+        this.log.warn({ pod: `${namespace}/${name}`, err: errText(e), retryInMs: delay }, 'starting the pod failed');
+      }
+      rec.runtime = (await this.runtime.podStatus!(uid).catch(() => undefined)) ?? rec.runtime;
+      await this.reconcile(rec);
+      rec.retryPending = true;
+      this.after(rec, delay, async () => {
+        rec.retryPending = false;
+        if (container && rec.waiting.get(container)?.reason === 'CrashLoopBackOff') rec.waiting.delete(container);
+        await this.startRealPod(rec);
+      });
+    }
+  }
+
+  /** Report the status and restart exited containers whose back-off is over. */
+  private async reconcile(rec: PodRecord): Promise<void> {
+    if (rec.stopping || this.closed) return;
+    if (rec.started && !rec.terminal && this.runtime.restartContainer) await this.restartExited(rec);
+    await this.report(rec);
+  }
+
+  private async restartExited(rec: PodRecord): Promise<void> {
+    const spec = rec.pod.spec as unknown as PodSpecView;
+    const policy = spec.restartPolicy ?? 'Always';
+    if (policy === 'Never') return;
+    const { uid } = rec.pod.metadata;
+    let restarted = false;
+    for (const c of rec.runtime?.containers ?? []) {
+      if (c.state !== 'exited' || rec.restartPending.has(c.name)) continue;
+      if (policy === 'OnFailure' && c.exitCode === 0) continue;
+      if (!spec.containers.some((s) => s.name === c.name)) continue;
+      const key = `${uid}/${c.name}`;
+      const finishedAt = Date.parse(c.finishedAt ?? '') || Date.now();
+      if (this.restartBackoff.inBackOffSince(key, finishedAt)) {
+        rec.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: crashLoopMessage(this.restartBackoff.get(key), c.name, rec.pod) });
+        rec.restartPending.add(c.name);
+        this.after(rec, this.restartBackoff.remaining(key, finishedAt) + 10, async () => {
+          rec.restartPending.delete(c.name);
+          rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+          await this.reconcile(rec);
+        });
+        continue;
+      }
+      this.restartBackoff.next(key, finishedAt);
+      try {
+        await this.runtime.restartContainer!(rec.pod, c.name);
+        rec.waiting.delete(c.name);
+        restarted = true;
+      } catch (e) {
+        if (e instanceof ImagePullError) rec.waiting.set(c.name, { reason: e.reason, message: e.message });
+        else if (e instanceof ContainerConfigError) rec.waiting.set(c.name, { reason: e.reason, message: e.message });
+        else throw e;
+      }
+    }
+    if (restarted) rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+  }
+
+  private async report(rec: PodRecord): Promise<void> {
+    const { namespace, name } = rec.pod.metadata;
+    const status = runtimePodStatus({
+      spec: rec.pod.spec as unknown as PodSpecView,
+      runtime: rec.runtime,
+      hostIP: this.identity.internalIP,
+      podIP: rec.podIP,
+      startTime: rec.startTime,
+      waiting: rec.waiting,
+      previous: rec.posted ?? (rec.pod.status as Record<string, unknown> | undefined),
+    });
+    if (!rec.posted) {
+      // PodScheduled and qosClass come from the API's copy.
+      const api = rec.pod.status as Record<string, unknown> | undefined;
+      const scheduled = ((api?.conditions as Record<string, unknown>[] | undefined) ?? []).filter((c) => c.type === 'PodScheduled');
+      status.conditions = [...(status.conditions as Record<string, unknown>[]).filter((c) => c.type !== 'PodScheduled'), ...scheduled];
+      if (api?.qosClass) status.qosClass = api.qosClass;
+    }
+    const key = JSON.stringify(status);
+    if (key === rec.postedKey) return;
+    try {
+      await this.client.patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status });
+    } catch (e) {
+      if (isKubeNotFound(e)) return;
+      throw e;
+    }
+    rec.posted = status;
+    rec.postedKey = key;
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      rec.terminal = true;
+      this.clearTimers(rec);
+    }
+  }
+
+  /** Run `work` in the pod's chain after `ms`, unless the pod is being stopped by then. */
+  private after(rec: PodRecord, ms: number, work: () => Promise<void> | void): void {
+    const timer = setTimeout(() => {
+      rec.timers.delete(timer);
+      if (rec.stopping || this.closed) return;
+      void this.enqueue(rec.pod.metadata.uid, rec.pod, async () => {
+        if (!rec.stopping && !this.closed) await work();
+      });
+    }, ms);
+    timer.unref?.();
+    rec.timers.add(timer);
+  }
+
+  private clearTimers(rec: PodRecord): void {
+    for (const t of rec.timers) clearTimeout(t);
+    rec.timers.clear();
+  }
+
+  // ---- hollow runtimes
+
+  private async syncHollowPod(pod: Pod): Promise<void> {
+    const { uid, namespace, name } = pod.metadata;
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed' || this.started.has(uid)) return;
     this.started.add(uid);
-    const state = await this.runtime.startPod(pod);
+    let state: Awaited<ReturnType<PodRuntime['startPod']>>;
+    try {
+      state = await this.runtime.startPod(pod);
+    } catch (e) {
+      this.started.delete(uid);
+      throw e;
+    }
     try {
       await this.client.patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status: runningPodStatus(state, this.identity.internalIP, pod.status as Record<string, unknown> | undefined) });
     } catch (e) {
@@ -121,20 +442,26 @@ export class NodeAgent {
     const exit = this.runtime.plannedExit?.(pod);
     if (exit) {
       const timer = setTimeout(() => {
-        void this.handleExit(pod, state, exit.exitCode);
+        void this.handleHollowExit(pod, state, exit.exitCode);
       }, exit.afterMs);
       timer.unref?.();
     }
   }
 
-  private async handleExit(pod: Pod, state: Awaited<ReturnType<PodRuntime['startPod']>>, exitCode: number): Promise<void> {
+  private async handleHollowExit(pod: Pod, state: Awaited<ReturnType<PodRuntime['startPod']>>, exitCode: number): Promise<void> {
     const { uid, namespace, name } = pod.metadata;
     if (!this.started.has(uid)) return;
     try {
       await this.client.patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status: finishedPodStatus(state, this.identity.internalIP, exitCode, pod.status as Record<string, unknown> | undefined) });
       await this.runtime.stopPod(uid, 0);
     } catch (e) {
-      if (!isKubeNotFound(e)) this.log.warn({ pod: `${namespace}/${name}`, err: e instanceof Error ? e.message : String(e) }, 'could not report the pod finished');
+      if (!isKubeNotFound(e)) this.log.warn({ pod: `${namespace}/${name}`, err: errText(e) }, 'could not report the pod finished');
     }
   }
+}
+
+/** kubelet's CrashLoopBackOff message: back-off <d> restarting failed container=<c> pod=<name>_<ns>(<uid>). */
+export function crashLoopMessage(delayMs: number, container: string, pod: Pod): string {
+  const { name, namespace, uid } = pod.metadata;
+  return `back-off ${goDuration(delayMs)} restarting failed container=${container} pod=${name}_${namespace}(${uid})`;
 }

@@ -1,5 +1,7 @@
 // What the agent needs from a container runtime, whether real (CRI/containerd, issue #5) or
 // fake (hollow nodes): start a pod's containers, stop them, and say what runs.
+import type { CriPodStatus } from './cri/pod-status-poller.js';
+
 export interface ContainerState {
   name: string;
   image: string;
@@ -17,6 +19,9 @@ export interface PodRuntimeState {
   containers: ContainerState[];
 }
 
+/** Per-container state read back from a runtime that reports it (state, exit codes, previous instance). */
+export type RuntimePodStatus = CriPodStatus;
+
 export interface PodRuntime {
   /** Start (or adopt, if already running) the pod; returns what runs. */
   startPod(pod: Record<string, unknown>): Promise<PodRuntimeState>;
@@ -24,6 +29,13 @@ export interface PodRuntime {
   stopPod(uid: string, gracePeriodSeconds: number): Promise<void>;
   /** Hollow runtimes only: when this pod's containers will exit on their own, and how. */
   plannedExit?(pod: Record<string, unknown>): { afterMs: number; exitCode: number } | undefined;
+  /**
+   * Runtimes that report container states (real ones): what runs for the pod now. The agent then
+   * derives the pod status from it and restarts exited containers through restartContainer.
+   */
+  podStatus?(uid: string): Promise<RuntimePodStatus | undefined>;
+  /** Start the next instance of an exited container. */
+  restartContainer?(pod: Record<string, unknown>, name: string): Promise<unknown>;
   /** Runtime name and version as nodeInfo.containerRuntimeVersion shows it (e.g. containerd://1.6.20). */
   readonly version: string;
 }

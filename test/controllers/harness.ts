@@ -13,6 +13,8 @@ import type { RestStorage } from '../../shared/apiserver/rest.js';
 import type { Store } from '../../shared/store/contract.js';
 import { openSqliteStore } from '../../shared/store/sqlite.js';
 import { createApiServer } from '../../functions/apiserver/app.js';
+import type { NamespaceLifecycle } from '../../shared/apiserver/namespace-lifecycle.js';
+import type { LeaderElectionOptions } from '../../shared/controllers/runtime/leader.js';
 import { RestClient } from '../../shared/controllers/runtime/client.js';
 import { ControllerManager } from '../../shared/controllers/runtime/manager.js';
 import type { ControllerDef } from '../../shared/controllers/runtime/types.js';
@@ -37,6 +39,7 @@ export interface Harness {
   /** Current state straight from the store. */
   reader: StoreReader;
   manager: ControllerManager;
+  namespaces: NamespaceLifecycle;
   /** A Ready node with the given capacity (default 4 cpu, 8Gi, 110 pods) and a fresh Lease. */
   createNode(name: string, opts?: NodeOptions): Promise<KubeObject>;
   /** Renew the node's Lease now (a heartbeat). */
@@ -48,7 +51,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(controllers: readonly ControllerDef[], opts: { clock?: () => Date; logLevel?: string } = {}): Promise<Harness> {
+export async function startHarness(controllers: readonly ControllerDef[], opts: { clock?: () => Date; logLevel?: string; leaderElection?: LeaderElectionOptions } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-ctl-'));
   const store = openSqliteStore({ path: join(dir, 'db'), historyRetention: false });
   const registry = builtinRegistry();
@@ -56,7 +59,7 @@ export async function startHarness(controllers: readonly ControllerDef[], opts: 
   const { rest, namespaces } = createApiServer({ store, registry, log, serverAddress: '127.0.0.1:0', authenticator: { authenticateToken: () => undefined } });
   await namespaces.start();
   await bootstrapCluster(rest, registry, 6443);
-  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers, clock: opts.clock });
+  const manager = new ControllerManager({ store, registry, rest, namespaces, log, controllers, clock: opts.clock, leaderElection: opts.leaderElection });
   await manager.start();
   const client = new RestClient(rest, registry, store, 'test');
   const reader = new StoreReader(store);
@@ -81,6 +84,7 @@ export async function startHarness(controllers: readonly ControllerDef[], opts: 
     client,
     reader,
     manager,
+    namespaces,
     async createNode(name, o = {}) {
       const capacity = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: o.pods ?? '110', 'ephemeral-storage': '100Gi' };
       const node = await client.create('core/nodes', {

@@ -13,6 +13,8 @@ import { InformerCache } from './cache.js';
 import { RestClient } from './client.js';
 import { createEventRecorder } from './events.js';
 import { WorkQueue } from './queue.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader.js';
+import { StoreReader } from './reader.js';
 import { parseRefKey, refKey, refOf, type ControllerContext, type ControllerDef, type ObjectRef, type Reconcile, type Resource } from './types.js';
 
 export interface ManagerOptions {
@@ -23,6 +25,8 @@ export interface ManagerOptions {
   log: Logger;
   controllers: readonly ControllerDef[];
   clock?: () => Date;
+  /** Run reconciles only while holding the kube-system Lease (for several processes on one store). */
+  leaderElection?: LeaderElectionOptions;
 }
 
 interface Running {
@@ -51,9 +55,14 @@ export class ControllerManager {
   private idleWaiters: (() => void)[] = [];
   private inFlight = 0;
   private lastYield = 0;
+  readonly elector?: LeaderElector;
 
   constructor(private readonly opts: ManagerOptions) {
     this.cache = new InformerCache(opts.store, resourcesOf(opts.controllers), opts.log);
+    if (opts.leaderElection) {
+      const client = new RestClient(opts.rest, opts.registry, opts.store, 'kube-controller-manager');
+      this.elector = new LeaderElector(client, new StoreReader(opts.store), opts.log, opts.clock ?? (() => new Date()), opts.leaderElection);
+    }
   }
 
   async start(): Promise<void> {
@@ -78,6 +87,7 @@ export class ControllerManager {
     }
     this.cache.onEvent((resource, _type, obj, old) => this.route(resource, obj, old));
     await this.cache.start();
+    this.elector?.start();
     for (const r of this.running) {
       const n = Math.max(1, r.def.workers ?? 4);
       for (let i = 0; i < n; i++) r.workers.push(this.work(r));
@@ -87,6 +97,7 @@ export class ControllerManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.elector?.stop();
     this.cache.stop();
     for (const r of this.running) r.queue.shutDown();
     await Promise.all(this.running.flatMap((r) => r.workers));
@@ -133,8 +144,19 @@ export class ControllerManager {
         await new Promise((resolve) => setImmediate(resolve));
         this.lastYield = performance.now();
       }
+      if (this.stopped) return;
+      if (this.elector && !this.elector.isLeader) {
+        await this.elector.whenLeading();
+        continue;
+      }
       const key = await r.queue.get();
       if (key === undefined) return;
+      if (this.elector && !this.elector.isLeader) {
+        // Leadership was lost while waiting: leave the key for whoever leads next.
+        r.queue.done(key);
+        r.queue.add(key);
+        continue;
+      }
       this.inFlight++;
       try {
         await this.cache.waitForRev(Math.max(...this.clients.map((c) => c.lastWriteRev)));

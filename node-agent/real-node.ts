@@ -1,0 +1,193 @@
+// A real node on this machine: the agent runs pods through containerd's CRI (set up by
+// scripts/setup-node.sh), reports the host's capacity and identity, heartbeats, follows the pods
+// bound to it and removes what the runtime still runs for pods the API no longer has.
+import { readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import { arch, cpus, hostname, networkInterfaces, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { KubeClient } from '../shared/client/kube-client.js';
+import type { Logger } from '../shared/apiserver/logger.js';
+import { NodeAgent, type NodeAgentOptions } from './agent.js';
+import { CriRuntime } from './cri/cri-runtime.js';
+import { POD_UID_LABEL, type PodConfigOptions } from './cri/pod-config.js';
+import { PodStatusPoller } from './cri/pod-status-poller.js';
+import { createEnvResolver } from './env.js';
+import type { NodeHealth, NodeIdentity, NodeResources } from './node-object.js';
+import { PodSource, type Pod } from './pod-source.js';
+
+export const KUBELET_VERSION = 'v1.33.0-stratus';
+
+export interface LocalNodeOptions {
+  client: KubeClient;
+  /** The directory scripts/setup-node.sh prepared (containerd.sock, pods/). */
+  nodeDir: string;
+  /** Default: the host name, lower-cased. */
+  nodeName?: string;
+  log: Logger;
+  labels?: Record<string, string>;
+  clusterDns?: PodConfigOptions['clusterDns'];
+  /** cgroupfs root for pod cgroups (default /stratus). */
+  cgroupRoot?: string;
+  /** Lease renewal and runtime health check interval (default 10 s, kubelet's). */
+  heartbeatMs?: number;
+  /** How often the runtime is polled for container changes (default 500 ms). */
+  pollIntervalMs?: number;
+  agent?: NodeAgentOptions;
+}
+
+export interface LocalNode {
+  agent: NodeAgent;
+  runtime: CriRuntime;
+  /** Stop following pods and heartbeating; pods keep running (a restarted agent adopts them). */
+  stop(): Promise<void>;
+}
+
+export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
+  const { client, log } = opts;
+  const name = (opts.nodeName ?? hostname()).toLowerCase();
+  const internalIP = hostIPv4();
+  const capacity = await hostCapacity(opts.nodeDir);
+  const podIPs = new Map<string, string>();
+  let runtime: CriRuntime | undefined;
+  const resolveEnv = createEnvResolver({
+    client,
+    nodeName: name,
+    hostIP: internalIP,
+    allocatable: capacity,
+    podIP: async (uid) => {
+      const cached = podIPs.get(uid);
+      if (cached) return cached;
+      const sandboxes = await runtime!.client.listPodSandbox({ label_selector: { [POD_UID_LABEL]: uid }, state: { state: 'SANDBOX_READY' } });
+      const ip = sandboxes[0] ? ((await runtime!.client.podSandboxStatus(sandboxes[0].id)).status.network?.ip ?? '') : '';
+      if (ip) podIPs.set(uid, ip);
+      return ip;
+    },
+  });
+  runtime = await CriRuntime.connect({ socket: join(opts.nodeDir, 'containerd.sock'), nodeIP: internalIP, clusterDns: opts.clusterDns, cgroupRoot: opts.cgroupRoot, resolveEnv });
+
+  const identity: NodeIdentity = {
+    name,
+    internalIP,
+    labels: opts.labels,
+    capacity,
+    runtimeVersion: runtime.version,
+    kubeletVersion: KUBELET_VERSION,
+    os: hostOs(),
+  };
+  const agent = new NodeAgent(identity, client, runtime, log.child({ node: name }), opts.agent);
+  agent.setHealth(await runtimeHealth(runtime));
+  await agent.register();
+
+  // Pods the runtime still runs but the API no longer has for this node (deleted while the agent was down).
+  const listed = await client.get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`);
+  const known = new Set(listed.items.map((p) => p.metadata.uid));
+  for (const uid of (await runtime.statusReader.read()).keys()) {
+    if (known.has(uid)) continue;
+    log.info({ uid }, 'removing a pod the API no longer has');
+    await runtime.stopPod(uid, 0).catch((err: unknown) => log.warn({ uid, err: String(err) }, 'could not remove an orphaned pod'));
+  }
+
+  const source = new PodSource({
+    client,
+    fieldSelector: `spec.nodeName=${name}`,
+    log,
+    onEvent: (type, pod) => {
+      if (type === 'DELETED') podIPs.delete(pod.metadata.uid);
+      void agent.handlePod(type, pod);
+    },
+  });
+  source.start();
+
+  const poller = new PodStatusPoller(runtime.statusReader, {
+    intervalMs: opts.pollIntervalMs ?? 500,
+    onChange: (status) => agent.observe(status),
+    onError: (err) => log.debug({ err: String(err) }, 'runtime poll failed'),
+  });
+  poller.start();
+
+  let beating = false;
+  const heartbeat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void (async () => {
+      try {
+        const before = agent.currentHealth.notReadyReason;
+        const health = await runtimeHealth(runtime!);
+        agent.setHealth(health);
+        await agent.renewLease();
+        if (health.notReadyReason !== before) await agent.postStatus();
+      } catch (err) {
+        log.warn({ err: String(err) }, 'node heartbeat failed');
+      } finally {
+        beating = false;
+      }
+    })();
+  }, opts.heartbeatMs ?? 10_000);
+  heartbeat.unref?.();
+
+  return {
+    agent,
+    runtime,
+    async stop() {
+      clearInterval(heartbeat);
+      await source.stop();
+      await poller.stop();
+      await agent.close();
+      runtime!.close();
+    },
+  };
+}
+
+/** RuntimeReady and NetworkReady as kubelet maps them to the node's Ready condition. */
+async function runtimeHealth(runtime: CriRuntime): Promise<NodeHealth> {
+  const base = { memoryPressure: false, diskPressure: false, pidPressure: false };
+  try {
+    const conditions = await runtime.client.status();
+    const problems: string[] = [];
+    for (const type of ['RuntimeReady', 'NetworkReady']) {
+      const c = conditions.find((x) => x.type === type);
+      if (!c?.status) problems.push(`${type}=false reason:${c?.reason ?? ''} message:${c?.message ?? 'not reported'}`);
+    }
+    if (!problems.length) return base;
+    const what = problems[0].startsWith('Runtime') ? 'container runtime is down' : 'container runtime network not ready';
+    return { ...base, notReadyReason: `${what}: ${problems.join(', ')}` };
+  } catch (e) {
+    return { ...base, notReadyReason: `container runtime is down: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
+/** The first non-internal IPv4 address of the host, else 127.0.0.1. */
+export function hostIPv4(): string {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    // Bridges created for pods (cni0, docker0, veths) are not the node's address.
+    if (/^(cni|cbr|docker|veth|virbr|flannel|cali)/.test(name)) continue;
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** cpu, memory, pods 110 and the ephemeral storage of the filesystem holding the node directory. */
+export async function hostCapacity(nodeDir: string): Promise<NodeResources> {
+  let storage = '0';
+  try {
+    const fs = await statfs(nodeDir);
+    storage = `${Math.floor((Number(fs.blocks) * Number(fs.bsize)) / 1024)}Ki`;
+  } catch {
+    // The directory does not exist yet: report no storage rather than fail.
+  }
+  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '110', ephemeralStorage: storage };
+}
+
+function hostOs(): NonNullable<NodeIdentity['os']> {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(read('/etc/os-release'))?.[1] ?? 'Linux';
+  const machineID = read('/etc/machine-id').trim() || hostname();
+  const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+  return { image: pretty, kernel: release(), machineID, arch: goArch[arch()] ?? arch() };
+}
