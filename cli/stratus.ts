@@ -34,12 +34,13 @@ program
   .option('--port <n>', 'HTTPS port on 127.0.0.1', port, 6443)
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
   .option('--node-monitor-grace-period <seconds>', 'heartbeat silence after which a node turns NotReady', (v) => positiveSeconds(v), 50)
+  .addOption(new Option('--node <mode>', 'auto: also run a node on this machine through containerd (set up when root); none: control plane only').choices(['auto', 'none']).default('auto'))
   .addOption(
     new Option('--backend <backend>', 'sqlite: one process on the embedded store; dynamodb: the Lambda handlers on DynamoDB Local and an SQS emulator')
       .choices(['sqlite', 'dynamodb'])
       .default('sqlite'),
   )
-  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb'; nodeMonitorGracePeriod: number }) => {
+  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb'; nodeMonitorGracePeriod: number; node: 'auto' | 'none' }) => {
     const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod * 1000;
     const log = createLogger(opts.logLevel);
     let cp: ControlPlane;
@@ -54,13 +55,18 @@ program
       log.fatal({ err: err.message }, `failed to start${hint}`);
       process.exit(1);
     }
+    let localNode: Awaited<ReturnType<typeof import('./local-node.js').startNodeNextToControlPlane>>;
+    if (opts.node === 'auto') {
+      const { startNodeNextToControlPlane } = await import('./local-node.js');
+      localNode = await startNodeNextToControlPlane({ server: cp.url, token: cp.token, caCert: cp.caCert }, opts.dataDir, log);
+    }
     process.stdout.write(`\nstratus is running at ${cp.url}\nkubeconfig: ${cp.kubeconfig}\n  export KUBECONFIG=${cp.kubeconfig}\n  kubectl get namespaces\n\n`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
-      cp.close().then(
+      (localNode ? localNode.node.stop().finally(() => localNode!.client.close()) : Promise.resolve()).then(() => cp.close()).then(
         () => process.exit(0),
         (err: unknown) => {
           log.error({ err: String(err) }, 'error while stopping');
@@ -82,20 +88,38 @@ program
   .command('agent')
   .description('Run node agents against a control plane. Today: --simulate N hollow nodes (fake runtime, real heartbeats and pod status).')
   .option('--kubeconfig <file>', 'credentials and endpoint of the control plane', process.env.KUBECONFIG ?? resolve(repoRoot, '.cluster/kubeconfig'))
-  .option('--simulate <n>', 'run N hollow nodes in this process', positiveInt)
+  .option('--simulate <n>', 'run N hollow nodes in this process (default: one real node on this machine through containerd)', positiveInt)
+  .option('--node-dir <dir>', 'containerd state prepared by scripts/setup-node.sh (real node)', resolve(repoRoot, '.cluster/node'))
+  .option('--node-name <name>', 'node name (real node; default: the host name)')
   .option('--prefix <prefix>', 'hollow node name prefix', 'hollow-')
   .option('--cpu <cpu>', 'hollow node cpu capacity', '4')
   .option('--memory <memory>', 'hollow node memory capacity', '16Gi')
   .option('--max-pods <n>', 'hollow node pod capacity', '110')
   .option('--heartbeat-interval <seconds>', 'how often each node renews its Lease (kubelet: 10)', (v) => positiveSeconds(v), 10)
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
-  .action(async (opts: { kubeconfig: string; simulate?: number; prefix: string; cpu: string; memory: string; maxPods: string; heartbeatInterval: number; logLevel: string }) => {
+  .action(async (opts: { kubeconfig: string; simulate?: number; nodeDir: string; nodeName?: string; prefix: string; cpu: string; memory: string; maxPods: string; heartbeatInterval: number; logLevel: string }) => {
     const log = createLogger(opts.logLevel);
-    if (!opts.simulate) {
-      log.fatal('the container-running agent is not available yet: pass --simulate N for hollow nodes');
-      process.exit(2);
-    }
     const { KubeClient, accessFromKubeconfig } = await import('../shared/client/kube-client.js');
+    if (!opts.simulate) {
+      const { startLocalNode } = await import('../node-agent/real-node.js');
+      let access;
+      try {
+        access = accessFromKubeconfig(opts.kubeconfig);
+      } catch (e) {
+        log.fatal({ err: (e as Error).message }, 'cannot read the kubeconfig (start the control plane first: npm start)');
+        process.exit(1);
+      }
+      const realClient = new KubeClient(access);
+      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log }).catch((e: unknown) => {
+        log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'the node agent could not start (run `bash scripts/setup-node.sh` as root first)');
+        process.exit(1);
+      });
+      process.stdout.write(`stratus agent: node ${node.agent.name} running\n`);
+      const stopReal = () => void node.stop().finally(() => process.exit(0));
+      process.on('SIGTERM', stopReal);
+      process.on('SIGINT', stopReal);
+      return;
+    }
     const { startHollowNodes } = await import('../node-agent/simulate.js');
     let client: InstanceType<typeof KubeClient>;
     try {

@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Registry } from '../../shared/api/registry.js';
 import { decodeKubernetesProtobuf } from '../../shared/api/protobuf/decode.js';
 import { errors } from '../../shared/apiserver/errors.js';
-import { decodeTextBody, mediaType } from '../../shared/apiserver/media.js';
+import { decodeTextBody, mediaType, OBJECT_MEDIA_TYPES } from '../../shared/apiserver/media.js';
 import type { RestStorage } from '../../shared/apiserver/rest.js';
 import { requestAttributes, type RequestAttributes } from '../../shared/apiserver/authz-attributes.js';
 import { bootstrapTokenAuthenticator } from '../../shared/apiserver/bootstrap-tokens.js';
@@ -92,6 +92,7 @@ async function requestObject(c: Context, registry: Registry, kind: string): Prom
       throw errors.badRequest(e instanceof Error ? e.message : String(e));
     }
   }
+  if (type !== '' && type !== 'application/json' && type !== 'application/yaml') throw errors.unsupportedMediaType(OBJECT_MEDIA_TYPES);
   return decodeTextBody(new TextDecoder().decode(bytes), type === 'application/yaml' ? 'yaml' : 'json', kind);
 }
 

@@ -48,7 +48,7 @@ export async function startServer(opts: { dataDir?: string; port?: number; logLe
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-e2e-'));
   const port = opts.port ?? (await freePort());
   const backend = opts.backend ?? 'sqlite';
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--backend', backend, '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn', ...(opts.extraArgs ?? [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli/stratus.ts'), 'start', '--backend', backend, '--data-dir', dataDir, '--port', String(port), '--log-level', opts.logLevel ?? 'warn', '--node', 'none', ...(opts.extraArgs ?? [])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

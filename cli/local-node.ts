@@ -1,0 +1,48 @@
+// The local node `stratus start` brings up next to the control plane: prepare containerd with
+// scripts/setup-node.sh (installs packages when root, visible progress), then run the agent on it.
+// When that cannot happen, say exactly why and what to do, and keep the control plane running.
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../shared/apiserver/logger.js';
+import { KubeClient, type ClusterAccess } from '../shared/client/kube-client.js';
+import { startLocalNode, type LocalNode } from '../node-agent/real-node.js';
+
+const repoRoot = resolve(import.meta.dirname, '..');
+
+/** Run the node setup script, streaming its progress lines to the log. Resolves with its exit code. */
+export function runNodeSetup(nodeDir: string, log: Logger): Promise<number> {
+  return new Promise((resolveCode) => {
+    const child = spawn('bash', [join(repoRoot, 'scripts/setup-node.sh'), '--data-dir', nodeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const relay = (level: 'info' | 'warn') => (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log[level]({ setup: 'node' }, line.trim());
+    };
+    child.stdout.on('data', relay('info'));
+    child.stderr.on('data', relay('warn'));
+    child.on('error', () => resolveCode(127));
+    child.on('exit', (code) => resolveCode(code ?? 1));
+  });
+}
+
+/** Set up containerd and start the agent for this machine; undefined (with a logged reason) when it cannot run. */
+export async function startNodeNextToControlPlane(access: ClusterAccess, dataDir: string, log: Logger): Promise<{ node: LocalNode; client: KubeClient } | undefined> {
+  if (process.getuid?.() !== 0) {
+    log.warn('no local node: running containers needs root (containerd). Run as root, or start nodes elsewhere with `npx stratus join` / hollow ones with `npx stratus agent --simulate N`. Control plane only.');
+    return undefined;
+  }
+  const nodeDir = join(dataDir, 'node');
+  const code = await runNodeSetup(nodeDir, log);
+  if (code !== 0) {
+    log.warn({ exitCode: code }, 'no local node: scripts/setup-node.sh failed (see its lines above for what is missing). Control plane only.');
+    return undefined;
+  }
+  const client = new KubeClient(access, { userAgent: 'stratus-node-agent' });
+  try {
+    const node = await startLocalNode({ client, nodeDir, log: log.child({ component: 'node-agent' }) });
+    log.info({ node: node.agent.name }, 'local node running');
+    return { node, client };
+  } catch (e) {
+    client.close();
+    log.warn({ err: e instanceof Error ? e.message : String(e) }, 'no local node: the agent could not start. Control plane only.');
+    return undefined;
+  }
+}
