@@ -157,6 +157,14 @@ describe.each(backends)('%s backend', (backend) => {
       expect(table).toMatch(/once\s+(Complete\s+)?1\/1/);
     });
 
+    it('cronjobs: kubectl create cronjob, get shows the schedule, and a job created from it completes', async () => {
+      await ok(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *', '--', 'true']);
+      expect(await ok(['get', 'cronjob', 'tick'])).toMatch(/tick\s+\*\/5 \* \* \* \*\s+(<none>\s+)?False\s+0/);
+      await ok(['create', 'job', '--from=cronjob/tick', 'tick-manual']);
+      await ok(['wait', '--for=condition=complete', 'job/tick-manual', '--timeout=60s']);
+      await ok(['delete', 'cronjob', 'tick']);
+    });
+
     it('daemonsets run one pod per node and statefulsets create ordered, stable pods; rollout status waits for both', async () => {
       await ok(['apply', '-f', '-'], `
 apiVersion: apps/v1
