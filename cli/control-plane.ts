@@ -17,6 +17,7 @@ import { builtinControllersWith, rootCaPublisher } from '../shared/controllers/i
 import { ControllerManager } from '../shared/controllers/runtime/manager.js';
 import type { ControllerDef } from '../shared/controllers/runtime/types.js';
 import { ensurePki } from './pki.js';
+import { publishClusterInfo } from '../shared/apiserver/cluster-info.js';
 import { ensureAdminToken, writeKubeconfig } from './kubeconfig.js';
 
 export interface ControlPlaneOptions {
@@ -58,6 +59,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
 
   await bootstrapCluster(rest, registry, opts.port);
+  await publishClusterInfo(rest, pki.caCert, url);
   await namespaces.start();
   await namespaces.resumePending();
   // Leader election lets several processes share one store; the identity is stable per data

@@ -3,6 +3,9 @@
 // (fake runtime, real registration, heartbeats and pod status); the container-running agent
 // replaces the body of startJoinedAgents.
 import { createHash } from 'node:crypto';
+import { startLocalNode } from '../node-agent/real-node.js';
+import { runNodeSetup } from './local-node.js';
+import { resolve } from 'node:path';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { KubeClient, type ClusterAccess } from '../shared/client/kube-client.js';
 import { NodeAgent } from '../node-agent/agent.js';
@@ -24,6 +27,8 @@ export interface AgentOptions {
   capacity?: Partial<NodeResources>;
   /** Lease renew interval (default 10 s, kubelet's). */
   renewIntervalMs?: number;
+  /** Real node: where scripts/setup-node.sh prepares containerd (default <repo>/.cluster/node). */
+  nodeDir?: string;
 }
 
 export interface RunningAgents {
@@ -31,7 +36,22 @@ export interface RunningAgents {
   stop(): Promise<void>;
 }
 
-export const REAL_AGENT_MISSING = 'the container-running agent is not available yet: pass --simulate N for hollow nodes';
+/** A real node on this machine: set up containerd (as root), then run the CRI agent with the node's own credential. */
+async function startRealAgent(node: JoinedNode, opts: AgentOptions): Promise<RunningAgents> {
+  const nodeDir = opts.nodeDir ?? resolve(import.meta.dirname, '../.cluster/node');
+  if (process.getuid?.() !== 0) throw new Error('running containers needs root: run `stratus join` as root (or pass --simulate N for hollow nodes)');
+  const code = await runNodeSetup(nodeDir, opts.log);
+  if (code !== 0) throw new Error(`scripts/setup-node.sh failed (exit ${code}); its log lines above say what is missing`);
+  const client = new KubeClient(node.access, { userAgent: 'stratus-node-agent' });
+  const local = await startLocalNode({ client, nodeDir, nodeName: node.name, log: opts.log.child({ node: node.name }) });
+  return {
+    nodes: [node.name],
+    async stop() {
+      await local.stop();
+      client.close();
+    },
+  };
+}
 
 // Hollow nodes' pod ranges sit in the upper half of 10.64.0.0/10, away from `stratus agent --simulate`'s
 // hollow-<i> nodes (which count up from the bottom); the name picks the /24.
@@ -44,7 +64,10 @@ function firstAddress(index: number): string {
 
 /** Start the agent(s) for `nodes`; resolves once every node is registered. */
 export async function startJoinedAgents(nodes: JoinedNode[], opts: AgentOptions): Promise<RunningAgents> {
-  if (!opts.simulate) throw new Error(REAL_AGENT_MISSING);
+  if (!opts.simulate) {
+    if (nodes.length !== 1) throw new Error('a real node joins as exactly one node (use --simulate N for several hollow ones)');
+    return startRealAgent(nodes[0], opts);
+  }
   const capacity: NodeResources = { cpu: '4', memory: '16Gi', pods: '110', ephemeralStorage: '100Gi', ...opts.capacity };
   const running: { client: KubeClient; agent: NodeAgent; source: PodSource; timer: NodeJS.Timeout }[] = [];
   const stop = async () => {

@@ -17,7 +17,7 @@ import { CLUSTER_INFO_PATH, JWS_KEY_PREFIX, caCertHash, jwsMatches } from '../sh
 import { isValidNodeName } from '../shared/apiserver/node-credentials.js';
 import { NODE_CREDENTIAL_PATH } from '../functions/apiserver/node-authorizer.js';
 import { NODE_CREDENTIAL_API_VERSION, NODE_CREDENTIAL_KIND } from '../functions/apiserver/node-credential-route.js';
-import { REAL_AGENT_MISSING, startJoinedAgents, type JoinedNode, type RunningAgents } from './join-agent.js';
+import { startJoinedAgents, type JoinedNode, type RunningAgents } from './join-agent.js';
 
 /** A refusal to join, with a message meant for the person running the command. */
 export class JoinError extends Error {
@@ -216,7 +216,6 @@ export function joinCommand(defaultDataDir: string): Command {
         process.stderr.write(`stratus join: ${message}\n`);
         process.exit(code);
       };
-      if (!opts.simulate) return fail(REAL_AGENT_MISSING, 2);
       let agents: RunningAgents;
       try {
         const nodes = await joinCluster({
@@ -224,11 +223,11 @@ export function joinCommand(defaultDataDir: string): Command {
           token: opts.token,
           caCertHashes: opts.caCertHash,
           unsafeSkipCaVerification: opts.unsafeSkipCaVerification,
-          nodeNames: nodeNamesFor(opts.nodeName ?? defaultNodeName(), opts.simulate),
+          nodeNames: nodeNamesFor(opts.nodeName ?? defaultNodeName(), opts.simulate ?? 1),
           dataDir: resolve(opts.dataDir),
         });
         for (const n of nodes) process.stdout.write(`node "${n.name}" joined ${n.access.server}; credential written to ${n.kubeconfig}\n`);
-        agents = await startJoinedAgents(nodes, { simulate: true, log, capacity: { cpu: opts.cpu, memory: opts.memory, pods: opts.maxPods } });
+        agents = await startJoinedAgents(nodes, { simulate: !!opts.simulate, log, capacity: { cpu: opts.cpu, memory: opts.memory, pods: opts.maxPods } });
       } catch (e) {
         return fail(e instanceof Error ? e.message : String(e));
       }
