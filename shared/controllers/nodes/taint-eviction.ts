@@ -12,35 +12,13 @@ import { rfc3339 } from '../../apiserver/metadata.js';
 import { isNotFound } from '../runtime/client.js';
 import { conditionOf, conditionsOf, latestInstant, taintsOf, type Condition, type Taint } from './node-lifecycle.js';
 import type { ControllerDef, ObjectRef } from '../runtime/types.js';
-
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-/** Kubernetes' Toleration.ToleratesTaint. */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? '') {
-    case '':
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    case 'Exists':
-      return true;
-    default:
-      return false;
-  }
-}
+import { tolerates, type Toleration } from '../../scheduler/node-selection.js';
 
 /** For each taint the first toleration that tolerates it, or undefined when one is not tolerated. */
 export function matchingTolerations(taints: Taint[], tolerations: Toleration[]): Toleration[] | undefined {
   const used: Toleration[] = [];
   for (const taint of taints) {
-    const t = tolerations.find((x) => toleratesTaint(x, taint));
+    const t = tolerations.find((x) => tolerates(x, taint));
     if (!t) return undefined;
     used.push(t);
   }

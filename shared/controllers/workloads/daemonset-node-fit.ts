@@ -2,33 +2,9 @@
 // nodeName, nodeSelector and required node affinity must match the node, and the node's
 // NoSchedule/NoExecute taints must be tolerated by the pod, tolerations the controller adds included.
 import type { KubeObject } from '../../api/kind.js';
+import { matchesRequiredNodeAffinity, requiredNodeAffinityOf, toleratedByAll, type NodeSelectorTerm, type Taint, type Toleration } from '../../scheduler/node-selection.js';
 
 type Obj = Record<string, unknown>;
-
-export interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
 
 /** The field key a DaemonSet pod's node affinity pins it with (scheduler's NodeFieldSelectorKeyNodeName). */
 export const NODE_NAME_FIELD = 'metadata.name';
@@ -62,75 +38,9 @@ export function addDaemonTolerations(spec: Obj): void {
   spec.tolerations = tolerations;
 }
 
-/** Toleration.ToleratesTaint. */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-    case '':
-      return (t.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
 /** The first taint with one of `effects` that no toleration tolerates. */
-export function untoleratedTaint(taints: Taint[], tolerations: Toleration[], effects: readonly string[]): Taint | undefined {
-  return taints.find((taint) => effects.includes(taint.effect) && !tolerations.some((t) => tolerates(t, taint)));
-}
-
-function requirementMatches(req: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1) return false;
-      const int = /^[+-]?\d+$/;
-      if (!int.test(value) || !int.test(values[0])) return false;
-      const have = BigInt(value);
-      const want = BigInt(values[0]);
-      return req.operator === 'Gt' ? have > want : have < want;
-    }
-    default:
-      return false;
-  }
-}
-
-function termMatches(term: NodeSelectorTerm, node: KubeObject): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  // An empty term selects no node.
-  if (!exprs.length && !fields.length) return false;
-  const labels = node.metadata.labels ?? {};
-  for (const e of exprs) {
-    const value = Object.prototype.hasOwnProperty.call(labels, e.key) ? labels[e.key] : undefined;
-    if (!requirementMatches(e, value)) return false;
-  }
-  for (const f of fields) {
-    if (f.key !== NODE_NAME_FIELD) return false;
-    if (!requirementMatches(f, node.metadata.name)) return false;
-  }
-  return true;
-}
-
-/** nodeaffinity.GetRequiredNodeAffinity(pod).Match(node): nodeSelector and required node affinity. */
-export function matchesRequiredNodeAffinity(podSpec: Obj, node: KubeObject): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(asObj(podSpec.nodeSelector))) if (labels[k] !== v) return false;
-  const required = asObj(asObj(asObj(podSpec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution);
-  if (!Object.keys(required).length) return true;
-  return asList<NodeSelectorTerm>(required.nodeSelectorTerms).some((t) => termMatches(t, node));
+function untoleratedTaint(taints: Taint[], tolerations: Toleration[], effects: readonly string[]): Taint | undefined {
+  return taints.find((taint) => effects.includes(taint.effect) && !toleratedByAll(tolerations, taint));
 }
 
 export interface NodeFit {
@@ -151,7 +61,7 @@ export function daemonPodSpec(ds: KubeObject): Obj {
 export function nodeShouldRunDaemonPod(podSpec: Obj, node: KubeObject): NodeFit {
   const nodeName = typeof podSpec.nodeName === 'string' ? podSpec.nodeName : '';
   if (nodeName && nodeName !== node.metadata.name) return { shouldRun: false, shouldContinueRunning: false };
-  if (!matchesRequiredNodeAffinity(podSpec, node)) return { shouldRun: false, shouldContinueRunning: false };
+  if (!matchesRequiredNodeAffinity(requiredNodeAffinityOf(podSpec), node.metadata.name!, node.metadata.labels ?? {})) return { shouldRun: false, shouldContinueRunning: false };
   const taints = asList<Taint>(asObj(node.spec).taints);
   const tolerations = asList<Toleration>(podSpec.tolerations);
   if (untoleratedTaint(taints, tolerations, ['NoSchedule', 'NoExecute'])) {
