@@ -355,6 +355,21 @@ export class CriClient {
     return this.call(this.runtime, 'ExecSync', { container_id: id, cmd, timeout: timeoutSeconds }, deadline);
   }
 
+  /** A streaming exec session; returns the runtime's URL that serves it (SPDY or WebSocket, kubelet's protocols). */
+  async exec(req: { container_id: string; cmd: string[]; tty?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean }): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'Exec', req)).url;
+  }
+
+  /** A streaming attach session to the container's main process; returns the URL that serves it. */
+  async attach(req: { container_id: string; tty?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean }): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'Attach', req)).url;
+  }
+
+  /** A port-forward session into the sandbox's network namespace; returns the URL that serves it. */
+  async portForward(podSandboxId: string, ports: number[]): Promise<string> {
+    return (await this.call<{ url: string }>(this.runtime, 'PortForward', { pod_sandbox_id: podSandboxId, port: ports })).url;
+  }
+
   async containerStats(id: string): Promise<ContainerStats> {
     return (await this.call<{ stats: ContainerStats }>(this.runtime, 'ContainerStats', { container_id: id })).stats;
   }
