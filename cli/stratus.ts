@@ -7,6 +7,7 @@ import { createLogger } from '../shared/apiserver/logger.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { tokenCommand } from './token.js';
 import { joinCommand } from './join.js';
+import { adminTokenCommand } from './admin-token.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -159,5 +160,6 @@ program
 
 program.addCommand(tokenCommand(resolve(repoRoot, '.cluster')));
 program.addCommand(joinCommand(resolve(repoRoot, '.node')));
+program.addCommand(adminTokenCommand());
 
 await program.parseAsync(process.argv);

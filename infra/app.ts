@@ -4,7 +4,7 @@ import { relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { parseContextArgs, readCdkJson } from './context.js';
-import { TenantControlPlaneStack } from './stack.js';
+import { ADMIN_TOKEN_PARAMETER, adminTokenFile, TenantControlPlaneStack, type TenantKeys } from './stack.js';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const underCdkCli = process.env.CDK_OUTDIR !== undefined;
@@ -17,8 +17,11 @@ function main(): void {
   const app = new App({ outdir, context });
 
   const tenant = String(app.node.tryGetContext('tenant') ?? 'default');
+  const adminTokenSha256 = app.node.tryGetContext('adminTokenSha256') as string | undefined;
   const stack = new TenantControlPlaneStack(app, `stratus-${tenant}`, {
     tenant,
+    keys: (app.node.tryGetContext('keys') as TenantKeys | undefined) ?? 'aws-managed',
+    adminTokenSha256,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   const assembly = app.synth();
@@ -34,9 +37,16 @@ function main(): void {
       `  assembly: ${show(assembly.directory)}/ (template, asset manifest, bundled Lambda code)`,
       `  bundles:  ${sizes.join(', ')}`,
       '',
+      `  keys:     ${stack.keys}${stack.keys === 'aws-managed' ? ' (AWS managed table key, admin token digest as a parameter; -c keys=customer-managed for a tenant KMS key + Secrets Manager)' : ''}`,
+      '',
       'Next steps (needs the AWS CDK CLI, e.g. `npx aws-cdk@2`, and AWS credentials):',
       '  npx aws-cdk@2 bootstrap                      # once per account and region',
-      `  npx aws-cdk@2 deploy --app ${show(assembly.directory)} ${stack.stackName}`,
+      ...(stack.keys === 'aws-managed' && !adminTokenSha256
+        ? [
+            `  npx stratus admin-token --tenant ${tenant}     # writes ${adminTokenFile(tenant)}, prints its digest`,
+            `  npx aws-cdk@2 deploy --app ${show(assembly.directory)} ${stack.stackName} --parameters ${ADMIN_TOKEN_PARAMETER}=<digest>`,
+          ]
+        : [`  npx aws-cdk@2 deploy --app ${show(assembly.directory)} ${stack.stackName}`]),
       'Then run the stack output KubeconfigCommand to add a kubectl context for the tenant.',
       '',
     ].join('\n'),

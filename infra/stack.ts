@@ -1,10 +1,10 @@
 // One tenant's control plane on AWS: the DynamoDB store with its stream, the API server behind a
 // streaming function URL, the stream dispatcher and the controller worker with their SQS queues
-// (FIFO work queue, standard delay queue for requeues, dead-letter queues), a KMS key, the admin
-// token, and least-privilege roles for each function.
+// (FIFO work queue, standard delay queue for requeues, dead-letter queues), the table's encryption
+// key and the admin credential (see TenantKeys), and least-privilege roles for each function.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, Duration, Fn, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,6 +17,9 @@ import type { Construct } from 'constructs';
 import { wakeResources } from '../functions/dispatcher/routing.js';
 import { builtinControllers } from '../shared/controllers/index.js';
 import { bundleHandler, type Bundle } from './bundle.js';
+import { ADMIN_TOKEN_PARAMETER, adminTokenFile, validateTenantName } from './tenant.js';
+
+export { ADMIN_TOKEN_PARAMETER, adminTokenFile, validateTenantName };
 import { tableBillingMode, tableKeyProps, tableStreamViewType, TABLE_TTL_ATTRIBUTE } from './table-definition.js';
 
 export type HandlerName = 'api' | 'dispatcher' | 'worker';
@@ -57,9 +60,24 @@ export const KEY_USE_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataK
 export const WORKER_TIMEOUT = Duration.minutes(1);
 export const HISTORY_WINDOW = Duration.days(1);
 
+/**
+ * Where the tenant's keys live.
+ * - "aws-managed" (default, no monthly fee): the table is encrypted with the AWS managed KMS key
+ *   aws/dynamodb, and the admin credential is only the SHA-256 digest of a token the operator
+ *   keeps (stack parameter AdminTokenSha256; `npx stratus admin-token` makes one).
+ * - "customer-managed": a tenant KMS key (rotated yearly, $1/month) encrypts the table and a
+ *   generated admin token kept in Secrets Manager ($0.40/month), for tenants that must own and
+ *   audit their key.
+ */
+export type TenantKeys = 'aws-managed' | 'customer-managed';
+
 export interface TenantControlPlaneStackProps extends StackProps {
   /** Lowercase letters, digits and hyphens; prefixes every physical name. */
   tenant: string;
+  /** Default "aws-managed". */
+  keys?: TenantKeys;
+  /** Default value of the AdminTokenSha256 parameter (aws-managed keys only). */
+  adminTokenSha256?: string;
   /** Where handler sources are resolved from. Defaults to the repository root. */
   projectRoot?: string;
   /** Replace handler sources (absolute paths), e.g. with a tiny fixture in tests. */
@@ -69,26 +87,20 @@ export interface TenantControlPlaneStackProps extends StackProps {
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TENANT_NAME = /^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-
-export function validateTenantName(tenant: string): void {
-  if (!TENANT_NAME.test(tenant)) {
-    throw new Error(
-      `Invalid tenant name "${tenant}": use 1-32 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen`,
-    );
-  }
-}
 
 export class TenantControlPlaneStack extends Stack {
   readonly tenant: string;
-  readonly key: kms.Key;
+  readonly keys: TenantKeys;
+  /** The tenant key; undefined with aws-managed keys. */
+  readonly key?: kms.Key;
   readonly table: dynamodb.Table;
   readonly workQueue: sqs.Queue;
   readonly workDeadLetterQueue: sqs.Queue;
   readonly requeueQueue: sqs.Queue;
   readonly requeueDeadLetterQueue: sqs.Queue;
   readonly streamFailureQueue: sqs.Queue;
-  readonly adminToken: secretsmanager.Secret;
+  /** The generated admin token (customer-managed keys), or the parameter holding its digest. */
+  readonly adminToken: secretsmanager.Secret | CfnParameter;
   readonly functions: Record<HandlerName, lambda.Function>;
   readonly functionUrl: lambda.FunctionUrl;
   readonly bundles: Record<HandlerName, Bundle>;
@@ -107,12 +119,19 @@ export class TenantControlPlaneStack extends Stack {
       bundleHandler({ entry: props.entries?.[name] ?? join(projectRoot, HANDLER_ENTRIES[name]), outDir: join(bundleRoot, name) });
     this.bundles = { api: bundle('api'), dispatcher: bundle('dispatcher'), worker: bundle('worker') };
 
-    this.key = new kms.Key(this, 'Key', {
-      alias: `alias/${prefix}`,
-      description: `stratus ${tenant}: Kubernetes Secrets envelope key, store table and admin token`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const keys = (this.keys = props.keys ?? 'aws-managed');
+    if (keys !== 'aws-managed' && keys !== 'customer-managed') throw new Error(`keys must be "aws-managed" or "customer-managed", not "${String(keys)}"`);
+    if (props.adminTokenSha256 !== undefined && !/^[0-9a-f]{64}$/.test(props.adminTokenSha256)) {
+      throw new Error('adminTokenSha256 must be a hex SHA-256 digest (64 lowercase hex characters): `npx stratus admin-token` prints one');
+    }
+    if (keys === 'customer-managed') {
+      this.key = new kms.Key(this, 'Key', {
+        alias: `alias/${prefix}`,
+        description: `stratus ${tenant}: store table and admin token`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
 
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: prefix,
@@ -123,8 +142,9 @@ export class TenantControlPlaneStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
+      ...(this.key
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.key }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
     });
 
     this.workDeadLetterQueue = new sqs.Queue(this, 'WorkDeadLetterQueue', {
@@ -174,13 +194,28 @@ export class TenantControlPlaneStack extends Stack {
       enforceSSL: true,
     });
 
-    this.adminToken = new secretsmanager.Secret(this, 'AdminToken', {
-      secretName: `${prefix}/admin-token`,
-      description: `stratus ${tenant}: bearer token of the cluster-admin user`,
-      encryptionKey: this.key,
-      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    let adminEnv: Record<string, string>;
+    if (this.key) {
+      const secret = new secretsmanager.Secret(this, 'AdminToken', {
+        secretName: `${prefix}/admin-token`,
+        description: `stratus ${tenant}: bearer token of the cluster-admin user`,
+        encryptionKey: this.key,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.adminToken = secret;
+      adminEnv = { ADMIN_TOKEN_SECRET_ARN: secret.secretArn, KMS_KEY_ARN: this.key.keyArn };
+    } else {
+      const parameter = new CfnParameter(this, ADMIN_TOKEN_PARAMETER, {
+        type: 'String',
+        description: `stratus ${tenant}: SHA-256 digest (hex) of the cluster-admin bearer token; \`npx stratus admin-token\` makes a token and prints its digest`,
+        allowedPattern: '^[0-9a-f]{64}$',
+        constraintDescription: 'a hex SHA-256 digest: 64 lowercase hex characters',
+        default: props.adminTokenSha256,
+      });
+      this.adminToken = parameter;
+      adminEnv = { ADMIN_TOKEN_SHA256: parameter.valueAsString };
+    }
 
     const common = { STRATUS_TENANT: tenant, TABLE_NAME: this.table.tableName, NODE_OPTIONS: '--enable-source-maps' };
     const api = this.handlerFunction('api', {
@@ -188,7 +223,7 @@ export class TenantControlPlaneStack extends Stack {
       // Watches and log streams stay open up to the function URL's streaming limit.
       timeout: Duration.minutes(15),
       memorySize: 1024,
-      environment: { ...common, ADMIN_TOKEN_SECRET_ARN: this.adminToken.secretArn, KMS_KEY_ARN: this.key.keyArn },
+      environment: { ...common, ...adminEnv },
     });
     const dispatcher = this.handlerFunction('dispatcher', {
       description: `stratus ${tenant}: turns table stream records into controller work`,
@@ -210,7 +245,7 @@ export class TenantControlPlaneStack extends Stack {
         ...common,
         WORK_QUEUE_URL: this.workQueue.queueUrl,
         REQUEUE_QUEUE_URL: this.requeueQueue.queueUrl,
-        KMS_KEY_ARN: this.key.keyArn,
+        ...(this.key ? { KMS_KEY_ARN: this.key.keyArn } : {}),
       },
     });
     this.functions = { api, dispatcher, worker };
@@ -226,16 +261,16 @@ export class TenantControlPlaneStack extends Stack {
 
     this.grantTableReadWrite(api);
     this.grantKeyUse(api);
-    api.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.adminToken.secretArn] }),
-    );
+    if (this.adminToken instanceof secretsmanager.Secret) {
+      api.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.adminToken.secretArn] }));
+    }
 
     dispatcher.addToRolePolicy(
       new iam.PolicyStatement({ actions: STREAM_READ_ACTIONS, resources: [this.table.tableStreamArn!] }),
     );
     // Watch mappings read the store (a store reader may fill a revision hole and records how far
-    // it resolved, so it needs the store's actions); stream records and items of the CMK-encrypted
-    // table are encrypted with the tenant key.
+    // it resolved, so it needs the store's actions); with customer-managed keys, stream records and
+    // items are encrypted with the tenant key.
     this.grantTableReadWrite(dispatcher);
     this.grantKeyUse(dispatcher);
     dispatcher.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.workQueue.queueArn] }));
@@ -302,8 +337,9 @@ export class TenantControlPlaneStack extends Stack {
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: TABLE_READ_WRITE_ACTIONS, resources: [this.table.tableArn] }));
   }
 
+  /** With aws-managed keys DynamoDB uses its own key on the functions' behalf: nothing to grant. */
   private grantKeyUse(fn: lambda.Function): void {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: KEY_USE_ACTIONS, resources: [this.key.keyArn] }));
+    if (this.key) fn.addToRolePolicy(new iam.PolicyStatement({ actions: KEY_USE_ACTIONS, resources: [this.key.keyArn] }));
   }
 
   private outputs(tenant: string): void {
@@ -319,11 +355,19 @@ export class TenantControlPlaneStack extends Stack {
     new CfnOutput(this, 'RequeueQueueUrl', { value: this.requeueQueue.queueUrl });
     new CfnOutput(this, 'RequeueDeadLetterQueueUrl', { value: this.requeueDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'StreamFailureQueueUrl', { value: this.streamFailureQueue.queueUrl });
-    new CfnOutput(this, 'AdminTokenSecretArn', { value: this.adminToken.secretArn });
+    let readToken: string;
+    if (this.adminToken instanceof secretsmanager.Secret) {
+      new CfnOutput(this, 'AdminTokenSecretArn', { value: this.adminToken.secretArn });
+      readToken = `TOKEN=$(aws secretsmanager get-secret-value --region ${Aws.REGION} --secret-id ${this.adminToken.secretArn} --query SecretString --output text)`;
+    } else {
+      readToken = `TOKEN=$(cat ${adminTokenFile(tenant)})`;
+    }
     new CfnOutput(this, 'KubeconfigCommand', {
-      description: 'adds a context for this tenant to your kubeconfig, using the admin token from Secrets Manager',
+      description: this.key
+        ? 'adds a context for this tenant to your kubeconfig, using the admin token from Secrets Manager'
+        : `adds a context for this tenant to your kubeconfig, using the admin token file \`npx stratus admin-token --tenant ${tenant}\` wrote`,
       value: [
-        `TOKEN=$(aws secretsmanager get-secret-value --region ${Aws.REGION} --secret-id ${this.adminToken.secretArn} --query SecretString --output text)`,
+        readToken,
         `kubectl config set-cluster ${cluster} --server=${server}`,
         `kubectl config set-credentials ${user} --token="$TOKEN"`,
         `kubectl config set-context ${cluster} --cluster=${cluster} --user=${user}`,

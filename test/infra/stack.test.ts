@@ -19,6 +19,7 @@ import {
   TenantControlPlaneStack,
   WORKER_TIMEOUT,
   type HandlerName,
+  type TenantControlPlaneStackProps,
 } from '../../infra/stack.js';
 import { TABLE_ATTRIBUTE_DEFINITIONS, TABLE_KEY_SCHEMA, TTL_ATTRIBUTE } from '../../shared/store/dynamodb/table.js';
 
@@ -39,9 +40,11 @@ let stack: TenantControlPlaneStack;
 let template: Template;
 let cfn: Json;
 
-function newStack(tenant: string, entries: Partial<Record<HandlerName, string>>, id = `stratus-${tenant}`) {
+// Most tests read the customer-managed variant (tenant KMS key + Secrets Manager), which has every
+// resource the default aws-managed variant has and more; 'aws-managed keys' checks the difference.
+function newStack(tenant: string, entries: Partial<Record<HandlerName, string>>, id = `stratus-${tenant}`, props: Partial<TenantControlPlaneStackProps> = { keys: 'customer-managed' }) {
   const app = new App({ outdir: join(dir, `out-${id}`) });
-  return new TenantControlPlaneStack(app, id, { tenant, entries, bundleRoot: join(dir, `bundles-${id}`) });
+  return new TenantControlPlaneStack(app, id, { tenant, entries, bundleRoot: join(dir, `bundles-${id}`), ...props });
 }
 
 function writeFixture(name: string, source: string): string {
@@ -469,6 +472,53 @@ describe('outputs', () => {
       ].join(' && '),
     );
     expect(render(cfn.Outputs.ApiServer.Value)).toBe(server);
+  });
+});
+
+describe('aws-managed keys (the default): no monthly key or secret fee', () => {
+  const DIGEST = 'a'.repeat(64);
+  let plain: Json;
+  beforeAll(() => {
+    plain = Template.fromStack(newStack('acme', { api: fixture, dispatcher: fixture, worker: fixture }, 'stratus-acme-plain', {})).toJSON();
+  });
+  const resourcesOf = (type: string) => Object.entries(plain.Resources as Record<string, Json>).filter(([, r]) => r.Type === type);
+  const plainFunction = (name: HandlerName) => resourcesOf('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === `stratus-acme-${name}`)!;
+
+  it('has no KMS key and no Secrets Manager secret; the table uses the AWS managed key', () => {
+    expect(resourcesOf('AWS::KMS::Key')).toEqual([]);
+    expect(resourcesOf('AWS::SecretsManager::Secret')).toEqual([]);
+    const [[, table]] = resourcesOf('AWS::DynamoDB::Table');
+    // SSEEnabled without a key id is KMS encryption with the AWS managed key aws/dynamodb.
+    expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+  });
+
+  it('takes the admin token digest as a validated parameter and hands only the digest to the API', () => {
+    expect(plain.Parameters.AdminTokenSha256).toMatchObject({ Type: 'String', AllowedPattern: '^[0-9a-f]{64}$' });
+    const env = plainFunction('api')[1].Properties.Environment.Variables;
+    expect(env.ADMIN_TOKEN_SHA256).toEqual({ Ref: 'AdminTokenSha256' });
+    expect(env.ADMIN_TOKEN_SECRET_ARN).toBeUndefined();
+    expect(env.KMS_KEY_ARN).toBeUndefined();
+    const withDefault = Template.fromStack(newStack('acme', { api: fixture, dispatcher: fixture, worker: fixture }, 'stratus-acme-digest', { adminTokenSha256: DIGEST })).toJSON();
+    expect(withDefault.Parameters.AdminTokenSha256.Default).toBe(DIGEST);
+  });
+
+  it('refuses a digest that is not 64 hex characters and an unknown key mode', () => {
+    expect(() => newStack('acme', { api: fixture, dispatcher: fixture, worker: fixture }, 'stratus-acme-bad', { adminTokenSha256: 'abc' })).toThrow(/hex SHA-256 digest/);
+    expect(() => newStack('acme', { api: fixture, dispatcher: fixture, worker: fixture }, 'stratus-acme-bad2', { keys: 'mine' as never })).toThrow(/aws-managed/);
+  });
+
+  it('grants no KMS or Secrets Manager actions and still no wildcard data permissions', () => {
+    for (const name of ['api', 'dispatcher', 'worker'] as const) {
+      const statements = roleStatements(plain, plainFunction(name)[0]);
+      expect(actionsOn(statements, 'kms')).toEqual([]);
+      expect(actionsOn(statements, 'secretsmanager')).toEqual([]);
+    }
+    expect(dataPermissionViolations(plain)).toEqual([]);
+  });
+
+  it('KubeconfigCommand reads the token from the file `stratus admin-token` wrote', () => {
+    expect(plain.Outputs.AdminTokenSecretArn).toBeUndefined();
+    expect(render(plain.Outputs.KubeconfigCommand.Value)).toMatch(/^TOKEN=\$\(cat stratus-acme-admin\.token\) && kubectl config set-cluster stratus-acme --server=https:/);
   });
 });
 
