@@ -1,5 +1,5 @@
 // Authentication and authorization. Bearer tokens are checked by a chain of authenticators (the
-// static admin token, bootstrap tokens, node credentials); requests without a valid token get 401
+// static admin token, bootstrap tokens, node credentials, service account tokens); requests without a valid token get 401
 // Unauthorized, as kube-apiserver answers them when anonymous access is off, except the one
 // anonymous read kubeadm-style discovery needs (kube-public/cluster-info). The authorizer then
 // allows or refuses (403) what the user asks for.
@@ -7,6 +7,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Registry } from '../../shared/api/registry.js';
 import { decodeKubernetesProtobuf } from '../../shared/api/protobuf/decode.js';
+import { TokenRequest as TokenRequestSchema } from '../../shared/api/types/authentication.js';
 import { errors } from '../../shared/apiserver/errors.js';
 import { decodeTextBody, mediaType, OBJECT_MEDIA_TYPES } from '../../shared/apiserver/media.js';
 import type { RestStorage } from '../../shared/apiserver/rest.js';
@@ -14,6 +15,7 @@ import { requestAttributes, type RequestAttributes } from '../../shared/apiserve
 import { bootstrapTokenAuthenticator } from '../../shared/apiserver/bootstrap-tokens.js';
 import { CLUSTER_INFO_PATH } from '../../shared/apiserver/cluster-info.js';
 import { nodeCredentialAuthenticator } from '../../shared/apiserver/node-credentials.js';
+import { serviceAccountTokenAuthenticator } from '../../shared/apiserver/service-account-authenticator.js';
 import { ANONYMOUS_USER, type RequestAuthorizer } from './node-authorizer.js';
 import { statusResponse } from './app.js';
 
@@ -21,6 +23,8 @@ export interface UserInfo {
   username: string;
   uid: string;
   groups: string[];
+  /** Extra attributes (service account tokens carry the pod and node they are bound to). */
+  extra?: Record<string, string[]>;
 }
 
 export interface Authenticator {
@@ -54,9 +58,12 @@ export function unionAuthenticator(...authenticators: Authenticator[]): Authenti
   };
 }
 
-/** `base` plus the tokens the cluster issues itself: bootstrap tokens and node credentials (Secrets in kube-system). */
+/**
+ * `base` plus the tokens the cluster issues itself: bootstrap tokens and node credentials (Secrets
+ * in kube-system) and service account tokens (JWTs signed with the cluster's key).
+ */
 export function withClusterTokens(base: Authenticator, rest: RestStorage, registry: Registry): Authenticator {
-  return unionAuthenticator(base, bootstrapTokenAuthenticator(rest, registry), nodeCredentialAuthenticator(rest, registry));
+  return unionAuthenticator(base, bootstrapTokenAuthenticator(rest, registry), nodeCredentialAuthenticator(rest, registry), serviceAccountTokenAuthenticator(rest, registry));
 }
 
 const ANONYMOUS: UserInfo = { username: ANONYMOUS_USER, uid: '', groups: ['system:unauthenticated'] };
@@ -86,7 +93,8 @@ async function requestObject(c: Context, registry: Registry, kind: string): Prom
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   if (type === 'application/vnd.kubernetes.protobuf') {
     try {
-      const decoded = decodeKubernetesProtobuf(bytes, (av, k) => registry.kind(av, k)?.schema);
+      // TokenRequest is no stored kind but a body the node rules read.
+      const decoded = decodeKubernetesProtobuf(bytes, (av, k) => registry.kind(av, k)?.schema ?? (k === 'TokenRequest' && av === 'authentication.k8s.io/v1' ? TokenRequestSchema : undefined));
       return decoded.object;
     } catch (e) {
       throw errors.badRequest(e instanceof Error ? e.message : String(e));

@@ -6,12 +6,13 @@
 // - nodes (system:node:<name> in system:nodes): read nodes, pods, services, endpoints and
 //   endpointslices; read the Secrets and ConfigMaps pods bound to the node refer to; write their
 //   own Node (and its status) and their own Lease in kube-node-lease; write status of, evict and
-//   delete pods bound to them; create events.
+//   delete pods bound to them; create events; create tokens (serviceaccounts/token) for the
+//   service accounts of pods bound to them, bound to such a pod.
 // - any other authenticated user: everything (stratus has no RBAC yet).
 // Denials are 403 Statuses worded as kube-apiserver words them.
 import type { KubeObject } from '../../shared/api/kind.js';
 import type { Registry } from '../../shared/api/registry.js';
-import { ApiError } from '../../shared/apiserver/errors.js';
+import { ApiError, errors } from '../../shared/apiserver/errors.js';
 import type { RestStorage } from '../../shared/apiserver/rest.js';
 import { decodeFromStore } from '../../shared/apiserver/codec.js';
 import { admissionDenied, authorizationDenied, type RequestAttributes } from '../../shared/apiserver/authz-attributes.js';
@@ -79,6 +80,15 @@ export function clusterAuthorizer(deps: { rest: RestStorage; registry: Registry 
     return (await referencedByNodePods(node, a.namespace, kind, a.name)) ? ALLOW : deny(`no relationship found between node '${node}' and this object`);
   };
 
+  /** The Node authorizer's token rule: only the token subresource of a service account a pod on the node runs as. */
+  const createToken = async (node: string, a: RequestAttributes): Promise<Decision> => {
+    if (a.verb !== 'create' || !a.name) return deny('can only create tokens for individual service accounts');
+    if (a.subresource !== 'token') return deny('can only create token subresource of serviceaccount');
+    const page = await deps.rest.list({ def: pods, namespace: a.namespace }, { fieldSelector: `spec.nodeName=${node}` });
+    const runsAs = page.items.some((kv) => ((page.parsed?.get(kv) ?? decodeFromStore(kv)).spec as { serviceAccountName?: string } | undefined)?.serviceAccountName === a.name);
+    return runsAs ? ALLOW : deny(`no relationship found between node '${node}' and this object`);
+  };
+
   const lease = (node: string, a: RequestAttributes): Decision => {
     if (!oneOf(a.verb, 'get', 'create', 'update', 'patch', 'delete')) return deny('can only get, create, update, patch, or delete a node lease');
     if (a.namespace !== NODE_LEASE_NAMESPACE) return deny(`can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace`);
@@ -109,6 +119,8 @@ export function clusterAuthorizer(deps: { rest: RestStorage; registry: Registry 
         return !sub && oneOf(verb, 'create', 'update', 'patch') ? ALLOW : deny();
       case 'coordination.k8s.io/leases':
         return lease(node, a);
+      case '/serviceaccounts':
+        return createToken(node, a);
       case '/secrets':
         return readReferenced(node, a, 'secrets');
       case '/configmaps':
@@ -149,7 +161,23 @@ export function clusterAuthorizer(deps: { rest: RestStorage; registry: Registry 
         if (pod && (pod.spec as { nodeName?: string } | undefined)?.nodeName !== node) throw admissionDenied(a, a.name, message);
         return;
       }
+      case '/serviceaccounts':
+        if (a.subresource === 'token' && a.verb === 'create') await admitNodeToken(node, a, await req.body());
+        return;
     }
+  };
+
+  /** NodeRestriction for TokenRequests: bound to a pod (by name and uid) that runs on the node. */
+  const admitNodeToken = async (node: string, a: RequestAttributes, body: unknown): Promise<void> => {
+    const ref = (body as { spec?: { boundObjectRef?: { apiVersion?: unknown; kind?: unknown; name?: unknown; uid?: unknown } | null } } | undefined)?.spec?.boundObjectRef;
+    if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || typeof ref.name !== 'string' || !ref.name) throw admissionDenied(a, a.name, 'node requested token not bound to a pod');
+    if (typeof ref.uid !== 'string' || !ref.uid) throw admissionDenied(a, a.name, 'node requested token with a pod binding without a uid');
+    const pod = await getPod(a.namespace, ref.name);
+    if (!pod) throw errors.notFound({ group: '', resource: 'pods' }, ref.name);
+    if (pod.metadata.uid !== ref.uid) {
+      throw admissionDenied(a, a.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    }
+    if ((pod.spec as { nodeName?: string } | undefined)?.nodeName !== node) throw admissionDenied(a, a.name, 'node requested token bound to a pod scheduled on a different node');
   };
 
   return {

@@ -17,9 +17,11 @@ import { serveWatch } from './watch.js';
 import { bindPod } from '../../shared/apiserver/binding.js';
 import { deletionWarnings, validateDeleteOptions } from '../../shared/apiserver/deletion.js';
 import { EvictionREST, type Eviction } from '../../shared/apiserver/eviction.js';
+import { createTokenRequest } from '../../shared/apiserver/service-account-tokens.js';
 import { decodeDeleteOptionsMessage, fieldBytes, protobufRaw } from '../../shared/apiserver/delete-options-protobuf.js';
 import { DeleteOptions as DeleteOptionsSchema } from '../../shared/api/types/meta.js';
 import { Eviction as EvictionSchema } from '../../shared/api/types/policy.js';
+import { TokenRequest as TokenRequestSchema } from '../../shared/api/types/authentication.js';
 import type { Store } from '../../shared/store/contract.js';
 
 interface Deps {
@@ -37,7 +39,7 @@ interface Target {
   legacyWatch: boolean;
 }
 
-const SUBRESOURCES = new Set(['status', 'scale', 'binding', 'eviction']);
+const SUBRESOURCES = new Set(['status', 'scale', 'binding', 'eviction', 'token']);
 
 function resolveTarget(registry: Registry, path: string): Target {
   let segs = path.split('/').filter(Boolean).map(decodeURIComponent);
@@ -72,7 +74,8 @@ function resolveTarget(registry: Registry, path: string): Target {
       !SUBRESOURCES.has(sub) ||
       (sub === 'status' && !def.subresources.status) ||
       (sub === 'scale' && !def.subresources.scale) ||
-      ((sub === 'binding' || sub === 'eviction') && !(def.group === '' && def.plural === 'pods'))
+      ((sub === 'binding' || sub === 'eviction') && !(def.group === '' && def.plural === 'pods')) ||
+      (sub === 'token' && !(def.group === '' && def.plural === 'serviceaccounts'))
     )
       throw errors.pathNotFound();
   }
@@ -113,6 +116,7 @@ export async function handleResource(c: Context, deps: Deps): Promise<Response> 
   if (scope.subresource === 'scale') return handleScale(c, deps, scope, method);
   if (scope.subresource === 'binding') return handleBinding(c, deps, scope, method);
   if (scope.subresource === 'eviction') return handleEviction(c, deps, scope, method);
+  if ((scope.subresource as string) === 'token') return handleTokenRequest(c, deps, scope, method);
 
   switch (method) {
     case 'GET':
@@ -379,6 +383,30 @@ async function handleEviction(c: Context, deps: Deps, scope: Scope, method: stri
   const eviction = await readEvictionBody(c);
   const status = await new EvictionREST(deps.rest, deps.registry).evict(scope.namespace!, scope.name!, eviction, dryRun(c) ? ['All'] : []);
   return c.body(JSON.stringify(status), 201, { 'Content-Type': 'application/json' });
+}
+
+/** POST serviceaccounts/<name>/token with an authentication.k8s.io/v1 TokenRequest: issue a token. */
+async function handleTokenRequest(c: Context, deps: Deps, scope: Scope, method: string): Promise<Response> {
+  if (method !== 'POST') throw errors.methodNotAllowed();
+  const type = mediaType(c.req.header('content-type'));
+  let body: unknown;
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    try {
+      const decoded = decodeKubernetesProtobuf(bytes, (av, kind) => (kind === 'TokenRequest' && av === 'authentication.k8s.io/v1' ? TokenRequestSchema : undefined));
+      body = { apiVersion: decoded.apiVersion, kind: decoded.kind, ...decoded.object };
+    } catch (e) {
+      throw errors.badRequest(e instanceof Error ? e.message : String(e));
+    }
+  } else if (type === 'application/json' || type === '' || type === 'application/yaml') {
+    body = decodeTextBody(await readText(c), type === 'application/yaml' ? 'yaml' : 'json', 'TokenRequest');
+  } else {
+    throw errors.unsupportedMediaType(OBJECT_MEDIA_TYPES);
+  }
+  dryRun(c);
+  const issued = await createTokenRequest(deps, scope.namespace!, scope.name!, body);
+  if (negotiate(c.req.header('accept')) === 'yaml') return c.body(toYaml(issued), 201, { 'Content-Type': 'application/yaml' });
+  return c.body(JSON.stringify(issued), 201, { 'Content-Type': 'application/json' });
 }
 
 const EVICTION_VERSIONS = ['policy/v1', 'policy/v1beta1'];

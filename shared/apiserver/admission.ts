@@ -1,6 +1,8 @@
 // The mutating and validating admission kube-apiserver runs on pods and PriorityClasses by
-// default: DefaultTolerationSeconds, Priority and the ServiceAccount default. Like the real plugins
+// default: DefaultTolerationSeconds, Priority and ServiceAccount (the default account and the
+// projected API access volume). Like the real plugins
 // they run before the object is stored and only on the main resource, never on subresources.
+import { randomInt } from 'node:crypto';
 import type { KubeObject } from '../api/kind.js';
 import { SYSTEM_PRIORITY_CLASSES } from '../api/types/scheduling.js';
 import type { Store } from '../store/contract.js';
@@ -31,6 +33,14 @@ interface PodSpec {
   preemptionPolicy?: string;
   serviceAccountName?: string;
   serviceAccount?: string;
+  automountServiceAccountToken?: boolean;
+  volumes?: { name: string }[];
+  containers?: ContainerMounts[];
+  initContainers?: ContainerMounts[];
+}
+
+interface ContainerMounts {
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 interface PriorityClassInfo {
@@ -67,6 +77,56 @@ export function defaultServiceAccount(spec: PodSpec): void {
   spec.serviceAccount = spec.serviceAccountName;
 }
 
+/** Where the ServiceAccount admission plugin mounts the API access volume. */
+export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+export const API_ACCESS_VOLUME_PREFIX = 'kube-api-access-';
+export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+// The alphabet of apimachinery's random name suffixes (no vowels, no confusable characters).
+const NAME_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+const randomSuffix = (n = 5) => Array.from({ length: n }, () => NAME_SUFFIX_ALPHABET[randomInt(NAME_SUFFIX_ALPHABET.length)]).join('');
+
+/** The projected volume that gives a pod its token, the cluster CA and its namespace (defaultMode 0644). */
+export function apiAccessVolume(name: string): Record<string, unknown> {
+  return {
+    name,
+    projected: {
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: ROOT_CA_CONFIGMAP, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+      defaultMode: 420,
+    },
+  };
+}
+
+/** Pod's setting wins over the ServiceAccount's; mounting is the default. */
+export const shouldAutomount = (spec: PodSpec, serviceAccount: { automountServiceAccountToken?: unknown } | undefined): boolean =>
+  typeof spec.automountServiceAccountToken === 'boolean'
+    ? spec.automountServiceAccountToken
+    : typeof serviceAccount?.automountServiceAccountToken === 'boolean'
+      ? serviceAccount.automountServiceAccountToken
+      : true;
+
+/**
+ * Mounts the API access volume read-only at SERVICE_ACCOUNT_MOUNT_PATH in every init and regular
+ * container that mounts nothing there yet, reusing an existing kube-api-access-* volume; the volume
+ * is added only when some container needs it.
+ */
+export function mountServiceAccountToken(spec: PodSpec, suffix: () => string = randomSuffix): void {
+  const existing = (spec.volumes ?? []).find((v) => v.name.startsWith(API_ACCESS_VOLUME_PREFIX));
+  const volumeName = existing?.name ?? `${API_ACCESS_VOLUME_PREFIX}${suffix()}`;
+  let needed = false;
+  for (const container of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    if ((container.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH)) continue;
+    container.volumeMounts = [...(container.volumeMounts ?? []), { name: volumeName, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT_PATH }];
+    needed = true;
+  }
+  if (needed && !existing) spec.volumes = [...(spec.volumes ?? []), apiAccessVolume(volumeName) as { name: string }];
+}
+
 export class Admission {
   constructor(private readonly store: Store) {}
 
@@ -77,6 +137,7 @@ export class Admission {
       addDefaultTolerations(spec);
       await this.resolvePriority(scope, obj, spec);
       defaultServiceAccount(spec);
+      await this.automountToken(scope, obj, spec);
     } else if (isPriorityClasses(scope)) {
       await this.checkSingleDefault(scope, obj, false);
     }
@@ -92,6 +153,16 @@ export class Admission {
     // Priority is resolved once, on create; an update that leaves it out keeps it.
     if (spec.priority === undefined && old.priority !== undefined) spec.priority = old.priority;
     if (spec.preemptionPolicy === undefined && old.preemptionPolicy !== undefined) spec.preemptionPolicy = old.preemptionPolicy;
+  }
+
+  /** The ServiceAccount plugin's volume; mirror pods are left as the node wrote them. */
+  private async automountToken(scope: Scope, pod: KubeObject, spec: PodSpec): Promise<void> {
+    if (pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
+    const namespace = scope.namespace ?? pod.metadata.namespace;
+    const kv = await this.store.get(`/registry/core/serviceaccounts/${namespace}/${spec.serviceAccountName}`);
+    // kube-apiserver refuses pods whose ServiceAccount does not exist yet; stratus admits them (and mounts).
+    const serviceAccount = kv ? (decodeFromStore(kv) as { automountServiceAccountToken?: unknown }) : undefined;
+    if (shouldAutomount(spec, serviceAccount)) mountServiceAccountToken(spec);
   }
 
   private async priorityClasses(): Promise<PriorityClassInfo[]> {

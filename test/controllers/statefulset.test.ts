@@ -202,10 +202,13 @@ describe('statefulset controller', () => {
       expect((claim.spec as Obj).resources.requests.storage).toBe('1Gi');
       expect(claim.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: set.metadata.uid, controller: true, blockOwnerDeletion: true }]);
       const pod = (await getPod(h, `web-${ordinal}`))!;
-      expect((pod.spec as Obj).volumes).toEqual([
+      const volumes = (pod.spec as Obj).volumes as Obj[];
+      expect(volumes.slice(0, 2)).toEqual([
         { name: 'data', persistentVolumeClaim: { claimName: `data-web-${ordinal}` } },
         { name: 'cache', emptyDir: {} },
       ]);
+      // The ServiceAccount admission plugin appends the API access volume.
+      expect(volumes.slice(2).map((v) => v.name)).toEqual([expect.stringMatching(/^kube-api-access-[a-z0-9]{5}$/)]);
     }
     const events = await eventMessages(h, 'web');
     expect(events).toContain('SuccessfulCreate: create Claim data-web-0 Pod web-0 in StatefulSet web success');

@@ -301,7 +301,7 @@ describe('node credentials', () => {
     const ns = await call('GET', '/api/v1/namespaces/default', { token: n1 });
     expect(ns.json.message).toBe('namespaces "default" is forbidden: User "system:node:n1" cannot get resource "namespaces" in API group "" in the namespace "default"');
     const watchLegacy = await call('GET', '/api/v1/watch/namespaces/default/serviceaccounts', { token: n1 });
-    expect(watchLegacy.json.message).toBe('serviceaccounts is forbidden: User "system:node:n1" cannot watch resource "serviceaccounts" in API group "" in the namespace "default"');
+    expect(watchLegacy.json.message).toBe('serviceaccounts is forbidden: User "system:node:n1" cannot watch resource "serviceaccounts" in API group "" in the namespace "default": can only create tokens for individual service accounts');
     const bind = await call('POST', '/api/v1/namespaces/default/pods/on-n2/binding', { token: n1, body: {} });
     expect(bind.json.message).toBe('pods "on-n2" is forbidden: User "system:node:n1" cannot create resource "pods/binding" in API group "" in the namespace "default"');
     const removeAll = await call('DELETE', '/api/v1/namespaces/default/pods', { token: n1 });
