@@ -8,9 +8,13 @@ import { Backoff, goDuration } from './backoff.js';
 import { InitContainerError, PodStoppedError, type StartPodImageError } from './cri/cri-runtime.js';
 import { imagePullBackOffMessage, ImagePullError } from './cri/images.js';
 import { ContainerConfigError } from './env.js';
+import { runLifecycleHook } from './lifecycle-hooks.js';
 import { nodeObject, nodeStatus, type NodeHealth, type NodeIdentity } from './node-object.js';
 import type { Pod, PodEventType } from './pod-source.js';
 import { finishedPodStatus, runningPodStatus, runtimePodStatus, type WaitingOverride } from './pod-status.js';
+import { KubeletEvents } from './probes/kubelet-events.js';
+import { PodProber } from './probes/pod-prober.js';
+import { probeOf, type ProbedContainerSpec, type ProbeKind } from './probes/spec.js';
 import type { PodRuntime, RuntimePodStatus } from './runtime.js';
 
 export const LEASE_DURATION_SECONDS = 40;
@@ -19,7 +23,15 @@ const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
 const stamp = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-type PodSpecView = { restartPolicy?: string; containers: { name: string; image?: string }[]; initContainers?: { name: string; image?: string; restartPolicy?: string }[] };
+type PodSpecView = {
+  restartPolicy?: string;
+  terminationGracePeriodSeconds?: number;
+  containers: (ProbedContainerSpec & { image?: string })[];
+  initContainers?: { name: string; image?: string; restartPolicy?: string }[];
+};
+
+/** kubelet never stops a container with less than this grace period (minimumGracePeriodInSeconds). */
+const MIN_KILL_GRACE_SECONDS = 2;
 
 /** What the agent tracks for a pod it runs on a runtime that reports container states. */
 interface PodRecord {
@@ -39,6 +51,12 @@ interface PodRecord {
   postedKey?: string;
   terminal: boolean;
   stopping: boolean;
+  /** Liveness/readiness/startup probes of the pod's containers (pods with probes only). */
+  prober?: PodProber;
+  /** Container instances whose postStart hook ran (or that were adopted running). */
+  hooked: Set<string>;
+  /** Containers being killed (failed probe or postStart). */
+  killing: Set<string>;
 }
 
 export interface NodeAgentOptions {
@@ -58,6 +76,7 @@ export class NodeAgent {
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly startBackoff: Backoff;
   private readonly restartBackoff: Backoff;
+  private readonly events: KubeletEvents;
   private health: NodeHealth = { memoryPressure: false, diskPressure: false, pidPressure: false };
   private closed = false;
 
@@ -70,6 +89,7 @@ export class NodeAgent {
   ) {
     this.startBackoff = opts.startBackoff ?? new Backoff();
     this.restartBackoff = opts.restartBackoff ?? new Backoff();
+    this.events = new KubeletEvents(client, identity.name, log);
   }
 
   get name(): string {
@@ -148,6 +168,7 @@ export class NodeAgent {
     const rec = this.records.get(status.uid);
     if (!rec || rec.stopping) return;
     rec.runtime = status;
+    rec.prober?.kick();
     void this.enqueue(status.uid, rec.pod, () => this.reconcile(rec));
   }
 
@@ -164,7 +185,10 @@ export class NodeAgent {
   /** Stop timers (retries, restarts); running pods are left as they are. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const rec of this.records.values()) this.clearTimers(rec);
+    for (const rec of this.records.values()) {
+      this.clearTimers(rec);
+      rec.prober?.stop();
+    }
     await this.drain();
   }
 
@@ -195,10 +219,13 @@ export class NodeAgent {
     if (rec) {
       rec.stopping = true;
       this.clearTimers(rec);
+      rec.prober?.stop();
     }
     const grace = Number((pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30);
     const done = (async () => {
-      await this.runtime.stopPod(uid, grace);
+      // preStop hooks run first and their time counts against the grace period.
+      const spent = rec ? await this.runPreStopHooks(rec, grace) : 0;
+      await this.runtime.stopPod(uid, spent > 0 ? Math.max(grace - spent, MIN_KILL_GRACE_SECONDS) : grace);
       this.started.delete(uid);
       this.records.delete(uid);
       this.startBackoff.resetPrefix(`${uid}/`);
@@ -225,6 +252,7 @@ export class NodeAgent {
     if (rec) {
       rec.stopping = true;
       this.clearTimers(rec);
+      rec.prober?.stop();
     }
     const done = this.runtime
       .stopPod(uid, 0)
@@ -258,6 +286,8 @@ export class NodeAgent {
         restartPending: new Set(),
         terminal: false,
         stopping: false,
+        hooked: new Set(),
+        killing: new Set(),
       };
       this.records.set(uid, rec);
     }
@@ -269,11 +299,16 @@ export class NodeAgent {
   private async startRealPod(rec: PodRecord): Promise<void> {
     const { uid, namespace, name } = rec.pod.metadata;
     try {
+      const calledAt = Date.now();
       const state = await this.runtime.startPod(rec.pod);
       rec.started = true;
       rec.podIP = state.podIP || rec.podIP;
       for (const [c, w] of rec.waiting) if (w.reason !== 'CrashLoopBackOff') rec.waiting.delete(c);
       rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+      // Containers that already ran before this call were adopted: their postStart ran back then.
+      for (const c of rec.runtime?.containers ?? []) if (c.id && Date.parse(c.startedAt ?? '') < calledAt - 1000) rec.hooked.add(c.id);
+      await this.runPostStartHooks(rec);
+      this.startProber(rec);
       await this.reconcile(rec);
       return;
     } catch (e) {
@@ -363,7 +398,10 @@ export class NodeAgent {
         else throw e;
       }
     }
-    if (restarted) rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+    if (restarted) {
+      rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+      await this.runPostStartHooks(rec);
+    }
   }
 
   private async report(rec: PodRecord): Promise<void> {
@@ -376,6 +414,7 @@ export class NodeAgent {
       startTime: rec.startTime,
       waiting: rec.waiting,
       previous: rec.posted ?? (rec.pod.status as Record<string, unknown> | undefined),
+      probeState: rec.prober ? (c, id) => rec.prober!.state(c, id, true) : undefined,
     });
     if (!rec.posted) {
       // PodScheduled and qosClass come from the API's copy.
@@ -397,6 +436,7 @@ export class NodeAgent {
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       rec.terminal = true;
       this.clearTimers(rec);
+      rec.prober?.stop();
     }
   }
 
@@ -416,6 +456,110 @@ export class NodeAgent {
   private clearTimers(rec: PodRecord): void {
     for (const t of rec.timers) clearTimeout(t);
     rec.timers.clear();
+  }
+
+  // ---- probes and lifecycle hooks (real runtimes)
+
+  private containerSpec(rec: PodRecord, name: string): ProbedContainerSpec | undefined {
+    return (rec.pod.spec as unknown as PodSpecView).containers.find((c) => c.name === name);
+  }
+
+  private exec(uid: string) {
+    const run = this.runtime.execInContainer?.bind(this.runtime);
+    return run ? (container: string, cmd: string[], timeoutSeconds: number) => run(uid, container, cmd, timeoutSeconds) : undefined;
+  }
+
+  private startProber(rec: PodRecord): void {
+    if (rec.prober) return;
+    const { uid } = rec.pod.metadata;
+    const prober = new PodProber({
+      containers: (rec.pod.spec as unknown as PodSpecView).containers,
+      instance: (name) => rec.runtime?.containers.find((c) => c.name === name),
+      podIP: () => rec.podIP,
+      exec: this.exec(uid),
+      unhealthy: (container, message) => void this.events.record(rec.pod, container, 'Warning', 'Unhealthy', message),
+      changed: () => {
+        if (!rec.stopping && !this.closed) void this.enqueue(uid, rec.pod, () => this.reconcile(rec));
+      },
+      failed: (container, kind) => void this.killForProbe(rec, container, kind),
+    });
+    if (!prober.hasProbes) return;
+    rec.prober = prober;
+    prober.start();
+  }
+
+  /** A failed liveness or startup probe: kill the container; it restarts as the restart policy says. */
+  private async killForProbe(rec: PodRecord, container: string, kind: ProbeKind): Promise<void> {
+    const spec = rec.pod.spec as unknown as PodSpecView;
+    const restarts = (spec.restartPolicy ?? 'Always') !== 'Never';
+    const probe = this.containerSpec(rec, container) && probeOf(this.containerSpec(rec, container)!, kind);
+    const grace = probe?.terminationGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    await this.killContainer(rec, container, grace, `Container ${container} failed ${kind} probe${restarts ? ', will be restarted' : ''}`);
+  }
+
+  /** kubelet's killContainer: Killing event, preStop within the grace period, then stop what is left of it (at least 2 s). */
+  private async killContainer(rec: PodRecord, container: string, grace: number, message: string): Promise<void> {
+    const { uid, namespace, name } = rec.pod.metadata;
+    if (rec.stopping || this.closed || !this.runtime.killContainer || rec.killing.has(container)) return;
+    rec.killing.add(container);
+    try {
+      void this.events.record(rec.pod, container, 'Normal', 'Killing', message);
+      const spent = grace > 0 ? await this.runPreStop(rec, container, grace) : 0;
+      await this.runtime.killContainer(uid, container, Math.max(grace - spent, MIN_KILL_GRACE_SECONDS));
+    } catch (err) {
+      this.log.warn({ pod: `${namespace}/${name}`, container, err: errText(err) }, 'killing a container failed');
+    } finally {
+      rec.killing.delete(container);
+    }
+    if (rec.stopping || this.closed) return;
+    await this.enqueue(uid, rec.pod, async () => {
+      rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
+      await this.reconcile(rec);
+    });
+  }
+
+  /** postStart of every running container instance it has not run for yet; a failure kills that container. */
+  private async runPostStartHooks(rec: PodRecord): Promise<void> {
+    const { uid } = rec.pod.metadata;
+    await Promise.all(
+      (rec.runtime?.containers ?? []).map(async (c) => {
+        if (c.state !== 'running' || !c.id || rec.hooked.has(c.id)) return;
+        rec.hooked.add(c.id);
+        const spec = this.containerSpec(rec, c.name);
+        const hook = spec?.lifecycle?.postStart;
+        if (!spec || !hook) return;
+        const exec = this.exec(uid);
+        const outcome = await runLifecycleHook(hook, { pod: rec.pod.metadata, container: spec, podIP: rec.podIP ?? '', exec: exec && ((cmd, t) => exec(c.name, cmd, t)) });
+        if (outcome.status !== 'failed' || rec.stopping) return;
+        void this.events.record(rec.pod, c.name, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        const podSpec = rec.pod.spec as unknown as PodSpecView;
+        // Until the restart, kubelet shows the hook's error as the container's waiting reason.
+        if ((podSpec.restartPolicy ?? 'Always') !== 'Never') rec.waiting.set(c.name, { reason: 'PostStartHookError', message: outcome.message });
+        const grace = podSpec.terminationGracePeriodSeconds ?? 30;
+        // Killed outside the pod's queue: the kill waits for the grace period and then queues a status refresh itself.
+        void this.killContainer(rec, c.name, grace, 'FailedPostStartHook');
+      }),
+    );
+  }
+
+  /** preStop of one container, bounded by the grace period; returns the seconds it took. */
+  private async runPreStop(rec: PodRecord, container: string, grace: number): Promise<number> {
+    const spec = this.containerSpec(rec, container);
+    const hook = spec?.lifecycle?.preStop;
+    const running = rec.runtime?.containers.find((c) => c.name === container)?.state === 'running';
+    if (!spec || !hook || !running) return 0;
+    const started = Date.now();
+    const exec = this.exec(rec.pod.metadata.uid);
+    const outcome = await runLifecycleHook(hook, { pod: rec.pod.metadata, container: spec, podIP: rec.podIP ?? '', exec: exec && ((cmd, t) => exec(container, cmd, t)) }, grace);
+    if (outcome.status === 'failed') void this.events.record(rec.pod, container, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    return Math.floor((Date.now() - started) / 1000);
+  }
+
+  /** Graceful pod deletion: every running container's preStop, in parallel; returns the seconds the longest took. */
+  private async runPreStopHooks(rec: PodRecord, grace: number): Promise<number> {
+    if (grace <= 0 || !this.reportsStatus) return 0;
+    const spent = await Promise.all((rec.pod.spec as unknown as PodSpecView).containers.map((c) => this.runPreStop(rec, c.name, grace)));
+    return Math.max(0, ...spent);
   }
 
   // ---- hollow runtimes

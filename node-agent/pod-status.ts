@@ -92,11 +92,15 @@ export interface RuntimeStatusInput {
   waiting: ReadonlyMap<string, WaitingOverride>;
   /** The pod's status as last seen or posted: keeps PodScheduled, qosClass, transition times and a terminal phase. */
   previous?: Record<string, unknown>;
+  /** `started` and `ready` of a running container instance as its probes say (default: both true). */
+  probeState?: (container: string, instanceId: string) => { started: boolean; ready: boolean };
 }
 
 type Status = Record<string, unknown> & { state: Record<string, unknown>; lastState: Record<string, unknown>; ready: boolean };
 
-function containerStatus(spec: SpecContainer, rt: CriContainerStatus | undefined, override: WaitingOverride | undefined, defaultReason: string): Status {
+type ProbeStateFn = RuntimeStatusInput['probeState'];
+
+function containerStatus(spec: SpecContainer, rt: CriContainerStatus | undefined, override: WaitingOverride | undefined, defaultReason: string, probeState?: ProbeStateFn): Status {
   if (!rt || rt.state === 'waiting') {
     const reason = override?.reason ?? rt?.reason ?? defaultReason;
     const message = override ? override.message : rt?.message;
@@ -111,7 +115,9 @@ function containerStatus(spec: SpecContainer, rt: CriContainerStatus | undefined
       started: false,
     };
   }
-  const s = k8sContainerStatus(rt) as Status;
+  const probed = rt.state === 'running' && probeState ? probeState(spec.name, rt.id) : undefined;
+  const s = k8sContainerStatus(rt, probed ? probed.ready : true) as Status;
+  if (probed) s.started = probed.started;
   if (override && rt.state === 'exited') {
     // Back-off after an exit: kubelet shows the exit as lastState and the container as waiting.
     return { ...s, state: { waiting: { reason: override.reason, ...(override.message ? { message: override.message } : {}) } }, lastState: s.state, ready: false, started: false };
@@ -168,7 +174,7 @@ export function runtimePodStatus(input: RuntimeStatusInput): Record<string, unkn
   const initSpecs = spec.initContainers ?? [];
   const init = initSpecs.map((c) => containerStatus(c, rtByName.get(c.name), input.waiting.get(c.name), 'PodInitializing'));
   const initDone = init.every((s, i) => (initSpecs[i].restartPolicy === 'Always' ? Boolean(s.state.running) : terminated(s)?.exitCode === 0));
-  const main = spec.containers.map((c) => containerStatus(c, rtByName.get(c.name), input.waiting.get(c.name), initDone ? 'ContainerCreating' : 'PodInitializing'));
+  const main = spec.containers.map((c) => containerStatus(c, rtByName.get(c.name), input.waiting.get(c.name), initDone ? 'ContainerCreating' : 'PodInitializing', input.probeState));
   const prevPhase = previous?.phase as string | undefined;
   let phase = podPhase(restartPolicy, init, initSpecs, main);
   if (prevPhase === 'Succeeded' || prevPhase === 'Failed') phase = prevPhase;

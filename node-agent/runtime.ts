@@ -36,6 +36,10 @@ export interface PodRuntime {
   podStatus?(uid: string): Promise<RuntimePodStatus | undefined>;
   /** Start the next instance of an exited container. */
   restartContainer?(pod: Record<string, unknown>, name: string): Promise<unknown>;
+  /** Run a command in the container's running instance and wait for it (exec probes and hooks); timeoutSeconds 0: no limit. */
+  execInContainer?(uid: string, container: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Stop the container's running instance within the grace period (failed liveness/startup probe, failed postStart). */
+  killContainer?(uid: string, container: string, gracePeriodSeconds: number): Promise<void>;
   /** Runtime name and version as nodeInfo.containerRuntimeVersion shows it (e.g. containerd://1.6.20). */
   readonly version: string;
 }

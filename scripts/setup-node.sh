@@ -13,7 +13,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="${STRATUS_NODE_DIR:-$REPO/.cluster/node}"
 PAUSE_IMAGE="${STRATUS_PAUSE_IMAGE:-registry.k8s.io/pause:3.9}"
 BUSYBOX_IMAGES=(docker.io/library/busybox:latest docker.io/library/busybox:1.36)
-PACKAGES=(containerd runc containernetworking-plugins umoci skopeo busybox-static gcc libc6-dev docker-registry)
+PACKAGES=(containerd runc containernetworking-plugins umoci skopeo busybox-static gcc libc6-dev docker-registry apache2-utils iptables)
 CNI_BIN=/usr/lib/cni
 POD_SUBNET=10.88.0.0/16
 
@@ -81,7 +81,7 @@ if [ -n "$need" ]; then
 else
   step "packages present (${PACKAGES[*]})"
 fi
-for bin in containerd ctr runc umoci skopeo gcc; do command -v "$bin" >/dev/null || fail "$bin not found after installing packages"; done
+for bin in containerd ctr runc umoci skopeo gcc iptables iptables-restore iptables-save; do command -v "$bin" >/dev/null || fail "$bin not found after installing packages"; done
 [ -x /bin/busybox ] || fail "/bin/busybox (busybox-static) not found"
 [ -x "$CNI_BIN/bridge" ] || fail "CNI plugins not found in $CNI_BIN"
 
@@ -97,7 +97,8 @@ write_if_changed() {
 }
 
 # ---- containerd config. Registry hosts come from certs.d (config_path) only: also setting
-# registry.mirrors makes the CRI plugin silently fail to load.
+# registry.mirrors makes the CRI plugin silently fail to load. A registry on 127.0.0.1:<port> needs
+# no entry: without one containerd talks plain HTTP to loopback hosts (scripts/start-registry.sh).
 config_changed=0
 write_if_changed "$CONF" <<EOF && config_changed=1 || true
 # Written by scripts/setup-node.sh: a containerd private to this stratus node.

@@ -1,14 +1,19 @@
 // A PodRuntime over CRI (containerd): runs a pod's sandbox, its init containers in order to
 // completion, then its containers; adopts what already runs for the pod (by io.kubernetes.pod.uid)
-// instead of duplicating it; stops and removes everything including the pod cgroup.
+// instead of duplicating it; sets up the pod's volumes first and mounts them into its containers;
+// stops and removes everything including the pod cgroup and the pod's volume directory.
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ContainerState, PodRuntime, PodRuntimeState } from '../runtime.js';
 import { removeCgroup } from './cgroups.js';
 import { CriClient, CriError, nanosToTimestamp, type PodSandbox, type PodSandboxConfig } from './client.js';
 import { ensureImage, ImagePullError } from './images.js';
-import { containerConfig, plainEnv, podCgroupParent, podLogDirectory, POD_UID_LABEL, sandboxConfig, type ContainerKind, type PodConfigOptions, type PodContainerSpec, type PodObject } from './pod-config.js';
+import { pullCredentials, pullSecretsMissingEvent, type PodPullCredentials } from './pull-secrets.js';
+import { CONTAINER_NAME_LABEL, containerConfig, plainEnv, podCgroupParent, podLogDirectory, POD_UID_LABEL, sandboxConfig, type ContainerKind, type PodConfigOptions, type PodContainerSpec, type PodObject } from './pod-config.js';
 import { containerReady, PodStatusReader, type CriContainerStatus, type CriPodStatus } from './pod-status-poller.js';
+import { containerMounts } from '../volumes/container-mounts.js';
+import type { NodeAllocatable, VolumeSources } from '../volumes/types.js';
+import { VolumeManager, type VolumeManagerOptions } from '../volumes/volume-manager.js';
 
 export interface CriRuntimeOptions {
   /** The runtime's CRI socket, e.g. <node dir>/containerd.sock. */
@@ -27,6 +32,18 @@ export interface CriRuntimeOptions {
   localImagesSatisfyAlways?: boolean;
   /** How often a running init container is checked for its exit (default 100 ms). */
   pollIntervalMs?: number;
+  /** ConfigMaps, Secrets (and the pod) for configMap/secret/projected/downwardAPI volumes; without it such sources count as missing. */
+  volumeSources?: VolumeSources;
+  /** Where pod volumes go, <root>/<pod uid>/volumes/... (default: "volumes" next to the socket). */
+  volumeRoot?: string;
+  /** How often API-data volumes are refreshed from their sources (default 10 s; 0 = only on startPod). */
+  volumeRefreshMs?: number;
+  /** Node allocatable: what resourceFieldRef files show for unset limits. */
+  allocatable?: NodeAllocatable;
+  /** Pod events (e.g. Warning FailedMount) as kubelet would record them. */
+  recordEvent?: VolumeManagerOptions['recordEvent'];
+  /** Node-side volume problems that are not the pod's fault (e.g. tmpfs unavailable). */
+  volumeWarning?: (message: string) => void;
 }
 
 export type CriContainerState = Omit<CriContainerStatus, 'startedAt'> & ContainerState;
@@ -68,6 +85,8 @@ export class CriRuntime implements PodRuntime {
   private readonly reader: PodStatusReader;
   private readonly config: PodConfigOptions;
   private readonly starting = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  /** The pods' volumes on this node. */
+  readonly volumes: VolumeManager;
 
   private constructor(
     readonly client: CriClient,
@@ -78,6 +97,14 @@ export class CriRuntime implements PodRuntime {
   ) {
     this.reader = new PodStatusReader(client, runtimeName);
     this.config = { logRoot: opts.logRoot ?? join(dirname(opts.socket), 'pods'), cgroupRoot: opts.cgroupRoot ?? '/stratus', clusterDns: opts.clusterDns };
+    this.volumes = new VolumeManager({
+      root: opts.volumeRoot ?? join(dirname(opts.socket), 'volumes'),
+      sources: opts.volumeSources,
+      allocatable: opts.allocatable,
+      refreshIntervalMs: opts.volumeRefreshMs,
+      recordEvent: opts.recordEvent,
+      warn: opts.volumeWarning,
+    });
   }
 
   /** Connect and check that the CRI plugin answers (containerd can run without it). */
@@ -93,6 +120,7 @@ export class CriRuntime implements PodRuntime {
   }
 
   close(): void {
+    this.volumes.close();
     this.client.close();
   }
 
@@ -142,6 +170,26 @@ export class CriRuntime implements PodRuntime {
     return [...state.initContainers, ...state.containers].find((c) => c.name === name)!;
   }
 
+  /** Run a command in the pod's running container `container` and wait for it (probes, exec hooks). */
+  async execInContainer(uid: string, container: string, cmd: string[], timeoutSeconds: number): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const id = await this.runningContainerId(uid, container);
+    const res = await this.client.execSync(id, cmd, Math.max(0, Math.floor(timeoutSeconds)));
+    return { exitCode: res.exit_code, stdout: Buffer.from(res.stdout ?? []).toString('utf8'), stderr: Buffer.from(res.stderr ?? []).toString('utf8') };
+  }
+
+  /** Stop the running instance of a container (e.g. a failed liveness probe); it is kept for logs and restartContainer starts the next one. */
+  async killContainer(uid: string, container: string, gracePeriodSeconds: number): Promise<void> {
+    const id = await this.runningContainerId(uid, container);
+    await ignoreNotFound(this.client.stopContainer(id, Math.max(0, Math.floor(gracePeriodSeconds))));
+  }
+
+  private async runningContainerId(uid: string, container: string): Promise<string> {
+    const running = await this.client.listContainers({ label_selector: { [POD_UID_LABEL]: uid, [CONTAINER_NAME_LABEL]: container }, state: { state: 'CONTAINER_RUNNING' } });
+    const newestFirst = running.sort((a, b) => (BigInt(b.created_at) > BigInt(a.created_at) ? 1 : -1));
+    if (!newestFirst[0]) throw new Error(`pod ${uid} has no running container ${container}`);
+    return newestFirst[0].id;
+  }
+
   /** Stop the pod's containers within the grace period, then remove them, the sandbox, the pod's logs and its cgroup. */
   async stopPod(uid: string, gracePeriodSeconds: number): Promise<void> {
     const inFlight = this.starting.get(uid);
@@ -161,11 +209,15 @@ export class CriRuntime implements PodRuntime {
       await rm(podLogDirectory(this.config.logRoot, s.metadata.namespace, s.metadata.name, uid), { recursive: true, force: true });
     }
     await removeCgroup(podCgroupParent(this.config.cgroupRoot, uid));
+    await this.volumes.tearDown(uid);
   }
 
   private async syncPod(pod: PodObject, signal: AbortSignal): Promise<CriPodState> {
     const started = performance.now();
     const { uid } = pod.metadata;
+    // Volumes come first, as with kubelet: a pod whose volumes cannot be set up gets no sandbox.
+    await this.volumes.setUp(pod);
+    checkAbort(signal, uid);
     const sandboxes = await this.client.listPodSandbox({ label_selector: { [POD_UID_LABEL]: uid } });
     let sandbox = newest(sandboxes.filter((s) => s.state === 'SANDBOX_READY'));
     let runPodSandboxMs = 0;
@@ -243,10 +295,24 @@ export class CriRuntime implements PodRuntime {
       pullPolicy: spec.imagePullPolicy,
       sandboxConfig: sbConfig,
       localImagesSatisfyAlways: this.opts.localImagesSatisfyAlways,
+      pullSecrets: await this.pullSecrets(pod),
     });
     const env = this.opts.resolveEnv ? await this.opts.resolveEnv(pod, spec) : plainEnv(spec);
+    const mounts = await containerMounts(pod, spec, env, (v) => this.volumes.volumePath(pod, v));
     await mkdir(join(sbConfig.log_directory!, spec.name), { recursive: true });
-    return this.client.createContainer(sandboxId, containerConfig(pod, spec, kind, restartCount, imageRef, env), sbConfig);
+    return this.client.createContainer(sandboxId, containerConfig(pod, spec, kind, restartCount, imageRef, env, mounts), sbConfig);
+  }
+
+  /** The registry credentials of the pod's imagePullSecrets; missing Secrets are reported as kubelet does and skipped. */
+  private async pullSecrets(pod: PodObject): Promise<PodPullCredentials | undefined> {
+    const source = this.opts.volumeSources;
+    if (!source || !(pod.spec as { imagePullSecrets?: unknown[] }).imagePullSecrets?.length) return undefined;
+    const creds = await pullCredentials(pod as Parameters<typeof pullCredentials>[0], (ns, name) => source.secret(ns, name));
+    if (creds.missing.length) {
+      const event = pullSecretsMissingEvent(creds.missing);
+      this.opts.recordEvent?.(pod, event.type, event.reason, event.message);
+    }
+    return creds;
   }
 
   private async current(uid: string, name: string): Promise<CriContainerStatus | undefined> {

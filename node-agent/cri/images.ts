@@ -1,7 +1,8 @@
 // Making sure a container's image is on the node, following imagePullPolicy the way kubelet's image
 // manager does, with kubelet's reasons and messages so the agent can report ErrImagePull,
 // ErrImageNeverPull and, while it backs off, ImagePullBackOff.
-import { CriError, type CriClient, type PodSandboxConfig } from './client.js';
+import { CriError, type AuthConfig, type CriClient, type PodSandboxConfig } from './client.js';
+import { authFor, type PodPullCredentials } from './pull-secrets.js';
 
 export type ImagePullReason = 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName' | 'ImageInspectError';
 
@@ -53,9 +54,12 @@ export interface EnsureImageOptions {
   sandboxConfig?: PodSandboxConfig;
   /**
    * Treat Always like IfNotPresent when the image is already on the node: lets `image: busybox`
-   * (defaulted to Always) run on a machine without a registry. Not kubelet's behaviour; on by default.
+   * (defaulted to Always) run on a machine without a registry. Not kubelet's behaviour; on by default,
+   * ignored when pullSecrets hold credentials for the image's registry.
    */
   localImagesSatisfyAlways?: boolean;
+  /** The pod's pull secrets (pullCredentials): the ones matching the image's registry are tried in turn. */
+  pullSecrets?: Pick<PodPullCredentials, 'credentials' | 'error'>;
 }
 
 /** Returns the image reference the runtime uses; throws ImagePullError with kubelet's reason and message. */
@@ -72,16 +76,36 @@ export async function ensureImage(client: CriClient, opts: EnsureImageOptions): 
   } catch (e) {
     throw new ImagePullError('ImageInspectError', `Failed to inspect image "${userImage}": ${message(e)}`, userImage, container);
   }
-  const pull = policy === 'Never' ? false : policy === 'Always' ? !(present && (opts.localImagesSatisfyAlways ?? true)) : !present;
+  // Credentials for the image's registry mean a registry exists for it: Always then really pulls.
+  const localSatisfiesAlways = (opts.localImagesSatisfyAlways ?? true) && authFor(image, opts.pullSecrets?.credentials ?? []).length === 0;
+  const pull = policy === 'Never' ? false : policy === 'Always' ? !(present && localSatisfiesAlways) : !present;
   if (!pull) {
     if (present) return present.id;
     throw new ImagePullError('ErrImageNeverPull', `Container image "${userImage}" is not present with pull policy of Never`, userImage, container);
   }
-  try {
-    return await client.pullImage({ image, user_specified_image: userImage }, undefined, opts.sandboxConfig);
-  } catch (e) {
-    throw new ImagePullError('ErrImagePull', message(e), userImage, container);
+  return pullWithCredentials(client, opts, image);
+}
+
+async function pullWithCredentials(client: CriClient, opts: EnsureImageOptions, image: string): Promise<string> {
+  const { container, image: userImage, pullSecrets } = opts;
+  if (pullSecrets?.error) throw new ImagePullError('ErrImagePull', pullSecrets.error, userImage, container);
+  const auths: (AuthConfig | undefined)[] = authFor(image, pullSecrets?.credentials ?? []);
+  if (auths.length === 0) auths.push(undefined);
+  const failures: string[] = [];
+  for (const auth of auths) {
+    try {
+      return await client.pullImage({ image, user_specified_image: userImage }, auth, opts.sandboxConfig);
+    } catch (e) {
+      failures.push(message(e));
+    }
   }
+  throw new ImagePullError('ErrImagePull', aggregateMessage(failures), userImage, container);
+}
+
+/** Several failed attempts read as one message, like Kubernetes' error aggregate: "[a, b]", repeats dropped. */
+function aggregateMessage(messages: string[]): string {
+  const distinct = [...new Set(messages)];
+  return distinct.length === 1 ? distinct[0] : `[${distinct.join(', ')}]`;
 }
 
 function message(e: unknown): string {

@@ -1,15 +1,19 @@
 // Pod spec -> CRI sandbox and container configs, the way kubelet's kuberuntime builds them: the
 // io.kubernetes.* labels, log paths <pod log dir>/<container>/<restart>.log, DNS, host ports,
-// cgroup parent, resources (cpu shares/quota, memory limit) and the basic security context.
+// cgroup parent, resources (cpu shares/quota, memory limit), volume mounts and the basic security
+// context.
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { milliValue, value } from '../../shared/scheduler/resources.js';
-import type { ContainerConfig, DnsConfig, LinuxContainerResources, NamespaceOption, PodSandboxConfig, PortMapping, ProtocolName } from './client.js';
+import type { VolumeMountSpec, VolumeSpec } from '../volumes/types.js';
+import type { ContainerConfig, DnsConfig, LinuxContainerResources, Mount, NamespaceOption, PodSandboxConfig, PortMapping, ProtocolName } from './client.js';
 
 export const POD_NAME_LABEL = 'io.kubernetes.pod.name';
 export const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
+/** The node a sandbox was started for: an agent only ever cleans up its own node's sandboxes. */
+export const NODE_NAME_LABEL = 'io.stratus.node.name';
 export const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
 export const RESTART_COUNT_ANNOTATION = 'io.kubernetes.container.restartCount';
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.container.type';
@@ -36,6 +40,7 @@ export interface PodContainerSpec {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
+  volumeMounts?: VolumeMountSpec[];
 }
 
 interface ContainerSecurityContext {
@@ -62,6 +67,7 @@ export interface PodSpec {
   dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
   securityContext?: { runAsUser?: number; runAsGroup?: number; supplementalGroups?: number[]; sysctls?: { name: string; value: string }[] };
   terminationGracePeriodSeconds?: number;
+  volumes?: VolumeSpec[];
 }
 
 export interface PodObject {
@@ -110,7 +116,7 @@ export function sandboxConfig(pod: PodObject, attempt: number, opts: PodConfigOp
     log_directory: podLogDirectory(opts.logRoot, namespace, name, uid),
     dns_config: dnsConfig(pod, opts.clusterDns),
     port_mappings: portMappings,
-    labels: { ...pod.metadata.labels, [POD_NAME_LABEL]: name, [POD_NAMESPACE_LABEL]: namespace, [POD_UID_LABEL]: uid },
+    labels: { ...pod.metadata.labels, [POD_NAME_LABEL]: name, [POD_NAMESPACE_LABEL]: namespace, [POD_UID_LABEL]: uid, ...(spec.nodeName ? { [NODE_NAME_LABEL]: spec.nodeName } : {}) },
     annotations: { ...pod.metadata.annotations },
     linux: {
       cgroup_parent: podCgroupParent(opts.cgroupRoot, uid),
@@ -126,7 +132,8 @@ export function sandboxConfig(pod: PodObject, attempt: number, opts: PodConfigOp
   };
 }
 
-export function containerConfig(pod: PodObject, container: PodContainerSpec, kind: ContainerKind, restartCount: number, image: string, env: { name: string; value: string }[]): ContainerConfig {
+/** `mounts` are the container's volume mounts as node paths (see volumes/container-mounts.ts). */
+export function containerConfig(pod: PodObject, container: PodContainerSpec, kind: ContainerKind, restartCount: number, image: string, env: { name: string; value: string }[], mounts: Mount[] = []): ContainerConfig {
   const { name, namespace, uid } = pod.metadata;
   const vars = new Map(env.map((e) => [e.name, e.value]));
   const sc = container.securityContext ?? {};
@@ -140,6 +147,7 @@ export function containerConfig(pod: PodObject, container: PodContainerSpec, kin
     args: (container.args ?? []).map((s) => expandVars(s, vars)),
     working_dir: container.workingDir ?? '',
     envs: env.map((e) => ({ key: e.name, value: e.value })),
+    mounts,
     labels: { [POD_NAME_LABEL]: name, [POD_NAMESPACE_LABEL]: namespace, [POD_UID_LABEL]: uid, [CONTAINER_NAME_LABEL]: container.name },
     annotations: { [RESTART_COUNT_ANNOTATION]: String(restartCount), [CONTAINER_TYPE_ANNOTATION]: kind },
     log_path: containerLogPath(container.name, restartCount),
