@@ -13,6 +13,7 @@ import { openStore } from '../shared/store/index.js';
 import { createLogger, type Logger } from '../shared/apiserver/logger.js';
 import { createApiServer } from '../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../functions/apiserver/auth.js';
+import { NodeTunnels, type NodeDialer } from '../functions/apiserver/tunnel-registry.js';
 import { builtinControllersWith, rootCaPublisher } from '../shared/controllers/index.js';
 import { ControllerManager } from '../shared/controllers/runtime/manager.js';
 import type { ControllerDef } from '../shared/controllers/runtime/types.js';
@@ -36,6 +37,8 @@ export interface ControlPlane {
   kubeconfig: string;
   token: string;
   caCert: string;
+  /** Byte streams to node agents over their tunnels (agents connect with connectTunnel to `url`); absent on the Lambda-shaped path. */
+  nodes?: NodeDialer;
   close(): Promise<void>;
 }
 
@@ -50,11 +53,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   const store = await openStore({ backend: 'sqlite', dataDir });
   const registry = builtinRegistry();
   const url = `https://${host}:${opts.port}`;
-  const { app, rest, namespaces } = createApiServer({
+  const tunnels = new NodeTunnels();
+  const { app, rest, namespaces, upgrade } = createApiServer({
     store,
     registry,
     log,
     serverAddress: `${host}:${opts.port}`,
+    tunnels,
     authenticator: staticTokenAuthenticator({ [token]: { username: 'admin', uid: 'admin', groups: ['system:masters', 'system:authenticated'] } }),
   });
 
@@ -82,6 +87,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     s.once('error', reject);
   });
   server.requestTimeout = 0; // watches and long lists are bounded by their own timeouts
+  if (upgrade) server.on('upgrade', upgrade);
   const kubeconfig = writeKubeconfig(dataDir, url, pki.caCert, token);
   log.info({ url, kubeconfig, dataDir, backend: store.backend }, 'stratus control plane ready');
 
@@ -90,7 +96,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     kubeconfig,
     token,
     caCert: pki.caCert,
+    nodes: tunnels,
     async close() {
+      tunnels.closeAll();
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections?.();

@@ -43,7 +43,7 @@ async function startRealAgent(node: JoinedNode, opts: AgentOptions): Promise<Run
   const code = await runNodeSetup(nodeDir, opts.log);
   if (code !== 0) throw new Error(`scripts/setup-node.sh failed (exit ${code}); its log lines above say what is missing`);
   const client = new KubeClient(node.access, { userAgent: 'stratus-node-agent' });
-  const local = await startLocalNode({ client, nodeDir, nodeName: node.name, log: opts.log.child({ node: node.name }) });
+  const local = await startLocalNode({ client, nodeDir, nodeName: node.name, log: opts.log.child({ node: node.name }), services: {} });
   return {
     nodes: [node.name],
     async stop() {

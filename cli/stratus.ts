@@ -111,7 +111,7 @@ program
         process.exit(1);
       }
       const realClient = new KubeClient(access);
-      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log }).catch((e: unknown) => {
+      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log, services: {} }).catch((e: unknown) => {
         log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'the node agent could not start (run `bash scripts/setup-node.sh` as root first)');
         process.exit(1);
       });

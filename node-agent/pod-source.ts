@@ -35,6 +35,16 @@ export class PodSource {
     await this.loop;
   }
 
+  /** The pods as last seen from the API (spec and status). */
+  list(): Pod[] {
+    return [...this.known.values()];
+  }
+
+  get(namespace: string, name: string): Pod | undefined {
+    for (const pod of this.known.values()) if (pod.metadata.namespace === namespace && pod.metadata.name === name) return pod;
+    return undefined;
+  }
+
   private async run(): Promise<void> {
     const { client, fieldSelector, log } = this.opts;
     const selector = encodeURIComponent(fieldSelector);

@@ -2,18 +2,24 @@
 // scripts/setup-node.sh), reports the host's capacity and identity, heartbeats, follows the pods
 // bound to it and removes what the runtime still runs for pods the API no longer has.
 import { readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { readdir, statfs } from 'node:fs/promises';
 import { arch, cpus, hostname, networkInterfaces, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../shared/client/kube-client.js';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { CriRuntime } from './cri/cri-runtime.js';
-import { POD_UID_LABEL, type PodConfigOptions } from './cri/pod-config.js';
+import { NODE_NAME_LABEL, POD_UID_LABEL, type PodConfigOptions } from './cri/pod-config.js';
+import { startClusterDns } from './dns/cluster-dns.js';
+import { createKubeletApi } from './kubelet-api/server.js';
+import { startServiceProxy } from './proxy/service-proxy.js';
+import { connectTunnel } from './tunnel-client.js';
+import { CLUSTER_DNS_IP } from '../shared/apiserver/bootstrap.js';
 import { PodStatusPoller } from './cri/pod-status-poller.js';
 import { createEnvResolver } from './env.js';
 import type { NodeHealth, NodeIdentity, NodeResources } from './node-object.js';
 import { PodSource, type Pod } from './pod-source.js';
+import { kubePodEventRecorder, kubeVolumeSources } from './volumes/kube-sources.js';
 
 export const KUBELET_VERSION = 'v1.33.0-stratus';
 
@@ -33,6 +39,17 @@ export interface LocalNodeOptions {
   /** How often the runtime is polled for container changes (default 500 ms). */
   pollIntervalMs?: number;
   agent?: NodeAgentOptions;
+  /**
+   * Serve kubelet's API (logs, exec, attach, port-forward, stats) to the API server over the tunnel
+   * this agent opens to it (default true).
+   */
+  tunnel?: boolean;
+  /**
+   * Be this node's kube-proxy and cluster DNS: iptables rules for Services (chains named with
+   * `chainPrefix`, default STRATUS) and a DNS server behind the kube-dns ClusterIP, which pods get
+   * as their nameserver. Off by default: the rules are host-wide, so one agent per machine.
+   */
+  services?: { chainPrefix?: string; domain?: string };
 }
 
 export interface LocalNode {
@@ -49,6 +66,9 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   const capacity = await hostCapacity(opts.nodeDir);
   const podIPs = new Map<string, string>();
   let runtime: CriRuntime | undefined;
+  const domain = opts.services?.domain ?? 'cluster.local';
+  const dns = opts.services ? await startClusterDns({ client, listen: { address: internalIP, port: 0 }, domain, log: log.child({ component: 'dns' }) }) : undefined;
+  const clusterDns = opts.clusterDns ?? (dns ? { servers: [CLUSTER_DNS_IP], domain } : undefined);
   const resolveEnv = createEnvResolver({
     client,
     nodeName: name,
@@ -63,7 +83,17 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
       return ip;
     },
   });
-  runtime = await CriRuntime.connect({ socket: join(opts.nodeDir, 'containerd.sock'), nodeIP: internalIP, clusterDns: opts.clusterDns, cgroupRoot: opts.cgroupRoot, resolveEnv });
+  runtime = await CriRuntime.connect({
+    socket: join(opts.nodeDir, 'containerd.sock'),
+    nodeIP: internalIP,
+    clusterDns,
+    cgroupRoot: opts.cgroupRoot,
+    resolveEnv,
+    volumeSources: kubeVolumeSources(client),
+    allocatable: capacity,
+    recordEvent: kubePodEventRecorder(client, name),
+    volumeWarning: (message) => log.warn(message),
+  });
 
   const identity: NodeIdentity = {
     name,
@@ -78,16 +108,9 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   agent.setHealth(await runtimeHealth(runtime));
   await agent.register();
 
-  // Pods the runtime still runs but the API no longer has for this node (deleted while the agent was down).
-  const listed = await client.get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`);
-  const known = new Set(listed.items.map((p) => p.metadata.uid));
-  for (const uid of (await runtime.statusReader.read()).keys()) {
-    if (known.has(uid)) continue;
-    log.info({ uid }, 'removing a pod the API no longer has');
-    await runtime.stopPod(uid, 0).catch((err: unknown) => log.warn({ uid, err: String(err) }, 'could not remove an orphaned pod'));
-  }
+  await removeOrphans(runtime, client, name, log);
 
-  const source = new PodSource({
+  const source: PodSource = new PodSource({
     client,
     fieldSelector: `spec.nodeName=${name}`,
     log,
@@ -104,6 +127,14 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     onError: (err) => log.debug({ err: String(err) }, 'runtime poll failed'),
   });
   poller.start();
+
+  const services = opts.services
+    ? await startServiceProxy({ client, nodeName: name, nodeIPs: [internalIP], log: log.child({ component: 'service-proxy' }), chainPrefix: opts.services.chainPrefix, clusterDns: { address: dns!.address, port: dns!.port } })
+    : undefined;
+
+  const kubeletApi = createKubeletApi({ cri: runtime.client, logRoot: join(opts.nodeDir, 'pods'), log: log.child({ component: 'kubelet-api' }), nodeName: name, pods: source });
+  const tunnel =
+    opts.tunnel === false ? undefined : connectTunnel({ ...client.access, nodeName: name, onStream: (s) => kubeletApi.emit('connection', s), log: log.child({ component: 'tunnel' }) });
 
   let beating = false;
   const heartbeat = setInterval(() => {
@@ -130,12 +161,38 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     runtime,
     async stop() {
       clearInterval(heartbeat);
+      await tunnel?.close();
+      await services?.stop();
+      await dns?.stop();
       await source.stop();
       await poller.stop();
       await agent.close();
       runtime!.close();
     },
   };
+}
+
+/**
+ * Remove what the runtime still holds for this node's pods that the API no longer has (deleted
+ * while the agent was down), and volume directories no sandbox uses. Sandboxes of other nodes
+ * sharing the runtime (tests, several agents) are left alone.
+ */
+async function removeOrphans(runtime: CriRuntime, client: KubeClient, name: string, log: Logger): Promise<void> {
+  const listed = await client.get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`);
+  const known = new Set(listed.items.map((p) => p.metadata.uid));
+  const sandboxes = await runtime.client.listPodSandbox();
+  const mine = new Set(sandboxes.filter((s) => s.labels[NODE_NAME_LABEL] === name).map((s) => s.labels[POD_UID_LABEL]));
+  for (const uid of mine) {
+    if (known.has(uid)) continue;
+    log.info({ uid }, 'removing a pod the API no longer has');
+    await runtime.stopPod(uid, 0).catch((err: unknown) => log.warn({ uid, err: String(err) }, 'could not remove an orphaned pod'));
+  }
+  const withSandbox = new Set(sandboxes.map((s) => s.labels[POD_UID_LABEL]));
+  const dirs = await readdir(runtime.volumes.root).catch(() => [] as string[]);
+  for (const uid of dirs) {
+    if (withSandbox.has(uid) || known.has(uid)) continue;
+    await runtime.volumes.tearDown(uid).catch((err: unknown) => log.warn({ uid, err: String(err) }, 'could not remove the volumes of a gone pod'));
+  }
 }
 
 /** RuntimeReady and NetworkReady as kubelet maps them to the node's Ready condition. */

@@ -1,6 +1,8 @@
 // The API server as one Hono app: the same app serves the local HTTPS server and, behind a
 // Lambda function URL, the managed service. Middleware: errors -> Status, authentication, body
 // limit; routes: version, health, discovery, OpenAPI, and the generic resource handler.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from '../../shared/api/registry.js';
@@ -25,6 +27,13 @@ import { nodeCredentialHandler } from './node-credential-route.js';
 import { handleResource } from './resources.js';
 import { openApiRoutes } from './openapi.js';
 import { versionInfo } from './version.js';
+import type { NodeTunnels } from './tunnel-registry.js';
+import { tunnelEndpoint } from './tunnel-endpoint.js';
+import { podStreamUpgrade, kubeletStreamPath } from './node-proxy-upgrade.js';
+import { podLogs } from './node-proxy-logs.js';
+import { streamingUnavailable } from './node-proxy.js';
+import { metricsApi, METRICS_DISCOVERY } from './metrics-api.js';
+import { writeRawStatus } from './raw-response.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -53,12 +62,16 @@ export interface ApiServerDeps {
   serverAddress: string;
   /** Readiness beyond "the process is up" (e.g. store reachable). */
   ready?: () => Promise<boolean>;
+  /** Node agents' tunnels; without them (Lambda) logs, exec, attach, port-forward and metrics answer 503. */
+  tunnels?: NodeTunnels;
 }
 
 export interface ApiServer {
   app: Hono;
   rest: RestStorage;
   namespaces: NamespaceLifecycle;
+  /** For node:http's 'upgrade' event: node tunnels and pod exec/attach/portforward (only with `tunnels`). */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export function statusResponse(c: Context, status: Status, headers: Record<string, string> = {}): Response {
@@ -95,7 +108,10 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   app.get('/readyz', async (c) => ((await (deps.ready?.() ?? Promise.resolve(true))) ? c.text('ok') : c.text('not ready', 503)));
   app.get('/version', (c) => c.json(versionInfo()));
 
-  app.use('*', authenticate(withClusterTokens(deps.authenticator, rest, registry)));
+  const authenticator = withClusterTokens(deps.authenticator, rest, registry);
+  const authorizer = clusterAuthorizer({ rest, registry });
+  const extraGroups = deps.tunnels ? [METRICS_DISCOVERY] : [];
+  app.use('*', authenticate(authenticator));
   const streamingLimit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => statusResponse(c, errors.entityTooLarge(MAX_BODY_BYTES).status, { Connection: 'close' }),
@@ -109,7 +125,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     }
     return streamingLimit(c, next);
   });
-  app.use('*', authorize(clusterAuthorizer({ rest, registry }), registry));
+  app.use('*', authorize(authorizer, registry));
   app.post(NODE_CREDENTIAL_PATH, nodeCredentialHandler(rest, registry));
 
   const aggregated = (c: Context): AggregatedVersion | undefined => {
@@ -133,18 +149,18 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   });
   app.get('/apis', (c) => {
     const v = aggregated(c);
-    if (v) return json(c, cached(`groups/${v}`, () => aggregatedDiscovery(registry, 'groups', v)), aggregatedContentType(v));
-    return json(c, cached('apis', () => legacyGroupList(registry)));
+    if (v) return json(c, cached(`groups/${v}`, () => aggregatedDiscovery(registry, 'groups', v, extraGroups)), aggregatedContentType(v));
+    return json(c, cached('apis', () => legacyGroupList(registry, extraGroups)));
   });
   app.get('/api/v1', (c) => json(c, cached('/api/v1', () => legacyResourceList(registry, '', 'v1')!)));
   app.get('/apis/:group', (c) => {
-    const body = legacyGroup(registry, c.req.param('group'));
+    const body = legacyGroup(registry, c.req.param('group'), extraGroups);
     if (!body) throw errors.pathNotFound();
     return json(c, body);
   });
   app.get('/apis/:group/:version', (c) => {
     const { group, version } = c.req.param();
-    const body = legacyResourceList(registry, group, version);
+    const body = legacyResourceList(registry, group, version, extraGroups);
     if (!body) throw errors.pathNotFound();
     return json(c, body);
   });
@@ -156,10 +172,31 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
 
   app.route('/openapi', openApiRoutes(registry));
 
+  // Streams to nodes go through their agents' tunnels.
+  const tunnels = deps.tunnels;
+  app.get('/api/v1/namespaces/:namespace/pods/:name/log', (c) => (tunnels ? podLogs(c, { rest, registry, nodes: tunnels }) : Promise.reject(streamingUnavailable())));
+  app.all('/api/v1/namespaces/:namespace/pods/:name/:subresource{exec|attach|portforward}', async (c) => {
+    if (!tunnels) throw streamingUnavailable();
+    const { namespace, name, subresource } = c.req.param();
+    const url = new URL(c.req.url);
+    await kubeletStreamPath({ rest, registry }, namespace, name, subresource, url.searchParams, url.search.slice(1));
+    throw errors.badRequest('Upgrade request required');
+  });
+  if (tunnels) app.route('/apis/metrics.k8s.io/v1beta1', metricsApi({ rest, registry, nodes: tunnels, log }));
+
   app.all('/api/v1/*', (c) => handleResource(c, { store: deps.store, registry, rest, log }));
   app.all('/apis/:group/:version/*', (c) => handleResource(c, { store: deps.store, registry, rest, log }));
 
-  return { app, rest, namespaces };
+  let upgrade: ApiServer['upgrade'];
+  if (tunnels) {
+    const endpoint = tunnelEndpoint({ authenticator, tunnels, log });
+    const podStreams = podStreamUpgrade({ authenticator, authorizer, rest, registry, nodes: tunnels, log });
+    upgrade = (req, socket, head) => {
+      if (endpoint.handle(req, socket, head) || podStreams(req, socket, head)) return;
+      writeRawStatus(socket, errors.badRequest(`upgrade is not supported for ${(req.url ?? '').split('?')[0]}`).status);
+    };
+  }
+  return { app, rest, namespaces, upgrade };
 }
 
 /** Per-kind storage extensions: Services get cluster IPs and node ports allocated. */

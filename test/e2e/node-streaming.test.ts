@@ -1,0 +1,212 @@
+// kubectl logs, exec, cp, port-forward, attach and top against a real node: the control plane in
+// this process, the agent on containerd, and every byte between kubectl and the container going
+// through the API server and the tunnel the agent opened (the agent listens on no port). kubectl
+// 1.27 speaks SPDY, kubectl 1.33 WebSockets (exec, cp) and SPDY-over-WebSocket (port-forward).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
+import { createLogger } from '../../shared/apiserver/logger.js';
+import { KubeClient } from '../../shared/client/kube-client.js';
+import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
+import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
+import { freePort, kubectl, kubectlPath, repoRoot } from './harness.js';
+
+const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(repoRoot, '.cluster/node');
+const NS = 'streaming-e2e';
+const NODE = 'stratus-streaming-e2e';
+const CGROUP_ROOT = '/stratus-streaming-e2e';
+const VERSIONS = ['1.27', '1.33'] as const;
+
+let dir: string;
+let cp: ControlPlane;
+let client: KubeClient;
+let node: LocalNode | undefined;
+
+type PodObj = { status?: { phase?: string; containerStatuses?: { restartCount: number }[] } };
+
+async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const k = (version: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}) => kubectl(cp, version, ['-n', NS, ...args], { cacheDir: dir, ...opts });
+
+async function runPod(name: string, command: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await client.create(`/api/v1/namespaces/${NS}/pods`, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app: name } },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', command], ...extra }] },
+  });
+  await waitFor(async () => (await client.get<PodObj>(`/api/v1/namespaces/${NS}/pods/${name}`)).status?.phase === 'Running', `${name} to run`);
+}
+
+beforeAll(async () => {
+  try {
+    await promisify(execFile)('bash', [join(repoRoot, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
+  }
+  dir = mkdtempSync(join(tmpdir(), 'stratus-streaming-e2e-'));
+  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
+  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
+  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  node = await startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
+  await waitFor(async () => cp.nodes!.connected(NODE), 'the agent tunnel to connect');
+  await Promise.all([
+    runPod('ticker', 'echo hello; echo oops >&2; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done'),
+    runPod('web', 'mkdir -p /www && echo served-by-pod > /www/index.html && exec httpd -f -p 8080 -h /www'),
+    runPod('crasher', 'echo first life; sleep 1; exit 3'),
+    runPod('reader', 'exec cat', { stdin: true }),
+  ]);
+}, 240_000);
+
+afterAll(async () => {
+  await node?.stop();
+  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
+  if (cleanup) {
+    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { 'io.kubernetes.pod.namespace': NS } });
+    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
+    cleanup.close();
+  }
+  client?.close();
+  await cp?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe.each(VERSIONS)('kubectl %s through the tunnel', (version) => {
+  it('logs: --tail, --timestamps, stdout and stderr, -c, and --previous after a crash', async () => {
+    await waitFor(async () => (await k(version, ['logs', 'ticker'])).stdout.includes('tick 2'), 'a few ticks');
+    const tail = await k(version, ['logs', 'ticker', '--tail=2']);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout.trim().split('\n')).toHaveLength(2);
+    expect(tail.stdout).toMatch(/^tick \d+\ntick \d+\n$/);
+    const all = await k(version, ['logs', 'ticker', '-c', 'main', '--timestamps']);
+    // stdout and stderr come through separate pipes, so their relative order is the runtime's.
+    expect(all.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z hello$/m);
+    expect(all.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z oops$/m);
+    await waitFor(async () => ((await client.get<PodObj>(`/api/v1/namespaces/${NS}/pods/crasher`)).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 'crasher to restart');
+    const previous = await k(version, ['logs', 'crasher', '--previous']);
+    expect(previous.code, previous.stderr).toBe(0);
+    expect(previous.stdout).toBe('first life\n');
+  });
+
+  it('logs -f streams new lines as they are written', async () => {
+    const child = spawn(kubectlPath(version), ['-n', NS, 'logs', '-f', 'ticker', '--tail=1'], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: cp.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      await waitFor(async () => out.split('\n').filter(Boolean).length >= 4, 'four streamed lines', 15_000);
+      const ticks = out.split('\n').filter(Boolean).map((l) => Number(l.split(' ')[1]));
+      expect(ticks.slice(1)).toEqual(ticks.slice(1).map((_, i) => ticks[1] + i));
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('exec runs a command, passes stderr and propagates the exit code', async () => {
+    const ok = await k(version, ['exec', 'ticker', '--', 'sh', '-c', 'echo hi from $(hostname); echo to-stderr >&2']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('hi from ticker\n');
+    expect(ok.stderr).toContain('to-stderr');
+    const failed = await k(version, ['exec', 'ticker', '--', 'sh', '-c', 'exit 3']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toContain('command terminated with exit code 3');
+  });
+
+  it('exec -i feeds stdin to the command (300 KB)', async () => {
+    const r = await k(version, ['exec', '-i', 'ticker', '--', 'wc', '-c'], { input: 'x'.repeat(300_000) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('300000');
+  });
+
+  it('exec into a missing container is refused with the container names', async () => {
+    const r = await k(version, ['exec', 'ticker', '-c', 'nope', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('container nope is not valid for pod ticker');
+  });
+
+  it('cp copies a file into the container and back out (tar over exec)', async () => {
+    const up = join(dir, `up-${version}.txt`);
+    const down = join(dir, `down-${version}.txt`);
+    writeFileSync(up, `payload for ${version}\n`.repeat(1000));
+    const to = await k(version, ['cp', up, `ticker:/tmp/up-${version}.txt`]);
+    expect(to.code, to.stderr).toBe(0);
+    const from = await k(version, ['cp', `ticker:/tmp/up-${version}.txt`, down]);
+    expect(from.code, from.stderr).toBe(0);
+    expect(readFileSync(down, 'utf8')).toBe(readFileSync(up, 'utf8'));
+  });
+
+  it('attach reads the output of a running container and writes to its stdin', async () => {
+    const r = await k(version, ['attach', '-i', 'reader'], { input: 'through attach\n', timeoutMs: 20_000 });
+    expect(r.stderr).not.toMatch(/error: /i);
+    const logs = await waitFor(async () => {
+      const l = await k(version, ['logs', 'reader']);
+      return l.stdout.includes('through attach') ? l.stdout : undefined;
+    }, 'the attached input to reach the container', 10_000);
+    expect(logs).toContain('through attach');
+  });
+
+  it('port-forward reaches a server in the pod', async () => {
+    const port = await freePort();
+    const child = spawn(kubectlPath(version), ['-n', NS, 'port-forward', 'pod/web', `${port}:8080`], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: cp.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      await waitFor(async () => out.includes('Forwarding from'), `port-forward to listen (${out})`, 15_000);
+      const bodies = await Promise.all([1, 2, 3].map(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())));
+      expect(bodies).toEqual(['served-by-pod\n', 'served-by-pod\n', 'served-by-pod\n']);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('top node and top pod show usage from the node (metrics.k8s.io)', async () => {
+    const pods = await waitFor(async () => {
+      const r = await k(version, ['top', 'pod']);
+      return r.code === 0 && r.stdout.includes('ticker') ? r : undefined;
+    }, 'kubectl top pod to answer', 20_000);
+    expect(pods.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
+    expect(pods.stdout).toMatch(/ticker\s+\d+m\s+\d+Mi/);
+    const nodes = await kubectl(cp, version, ['top', 'node', NODE], { cacheDir: dir });
+    expect(nodes.code, nodes.stderr).toBe(0);
+    expect(nodes.stdout).toMatch(new RegExp(`${NODE}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
+  });
+});
+
+describe('the service account token volume', () => {
+  it('mounts a pod-bound token, the CA and the namespace; the token authenticates as the service account', async () => {
+    const dirPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const ls = await k('1.33', ['exec', 'ticker', '--', 'ls', dirPath]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout.split('\n').filter(Boolean).sort()).toEqual(['ca.crt', 'namespace', 'token']);
+    expect((await k('1.33', ['exec', 'ticker', '--', 'cat', `${dirPath}/namespace`])).stdout).toBe(NS);
+    expect((await k('1.33', ['exec', 'ticker', '--', 'cat', `${dirPath}/ca.crt`])).stdout).toBe(cp.caCert);
+    const token = (await k('1.33', ['exec', 'ticker', '--', 'cat', `${dirPath}/token`])).stdout;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string; 'kubernetes.io': { pod: { name: string } } };
+    expect(claims.sub).toBe(`system:serviceaccount:${NS}:default`);
+    expect(claims['kubernetes.io'].pod.name).toBe('ticker');
+    const asPod = new KubeClient({ server: cp.url, token, caCert: cp.caCert });
+    const forged = new KubeClient({ server: cp.url, token: `${token.slice(0, -4)}AAAA`, caCert: cp.caCert });
+    try {
+      const pods = await asPod.get<{ items: unknown[] }>(`/api/v1/namespaces/${NS}/pods`);
+      expect(pods.items.length).toBeGreaterThan(0);
+      await expect(forged.get(`/api/v1/namespaces/${NS}/pods`)).rejects.toMatchObject({ code: 401 });
+    } finally {
+      asPod.close();
+      forged.close();
+    }
+  });
+});
