@@ -12,18 +12,19 @@ import { AWS_TARGETS, runAwsBench } from './aws.js';
 import { runCapacityBench } from './capacity.js';
 import { runSchedulerBench } from './scheduler.js';
 import { runControllersBench } from './controllers.js';
+import { runNodeAgentBench } from './node-agent.js';
 
 const program = new Command()
   .name('bench')
   .description('Benchmark stratus: API server over HTTPS (vs recorded kube-apiserver numbers), the store (vs etcd, side by side), the AWS-shaped path (DynamoDB Local + SQS emulator + Lambda handlers: latency and capacity units per operation), and the scheduler (pods bound per second).')
-  .option('--only <which>', 'run only "api", "store", "aws" (AWS-shaped latency + capacity units per operation) "scheduler" (5000 nodes, 10000 pending pods) or "controllers" (change-to-effect latency and scale to 1000 on both drivers)')
+  .option('--only <which>', 'run only "api", "store", "aws" (AWS-shaped latency + capacity units per operation) "scheduler" (5000 nodes, 10000 pending pods) "controllers" (change-to-effect latency and scale to 1000 on both drivers) or "node" (pod startup with real containerd, agent RSS, hollow node capacity)')
   .option('--backend <backend>', 'store backend of the "api" part: sqlite, dynamodb or both', 'sqlite')
   .option('--quick', 'a tenth of the load, for a smoke run')
   .option('--out <dir>', 'results directory', join(import.meta.dirname, 'results'))
   .parse();
 
 const opts = program.opts<{ only?: string; backend: string; quick?: boolean; out: string }>();
-if (opts.only && !['api', 'store', 'aws', 'scheduler', 'controllers'].includes(opts.only)) program.error(`--only must be api, store, aws, scheduler or controllers, not ${opts.only}`);
+if (opts.only && !['api', 'store', 'aws', 'scheduler', 'controllers', 'node'].includes(opts.only)) program.error(`--only must be api, store, aws, scheduler, controllers or node, not ${opts.only}`);
 if (!['sqlite', 'dynamodb', 'both'].includes(opts.backend)) program.error(`--backend must be sqlite, dynamodb or both, not ${opts.backend}`);
 const machine = {
   cpu: cpus()[0]?.model,
@@ -50,6 +51,7 @@ if (!opts.only || opts.only === 'scheduler') results.scheduler = await runSchedu
 if (!opts.only || opts.only === 'controllers') {
   results.controllers = { inProcess: await runControllersBench({ quick: opts.quick, backend: 'sqlite' }), awsPath: await runControllersBench({ quick: opts.quick, backend: 'dynamodb' }) };
 }
+if (!opts.only || opts.only === 'node') results.node = await runNodeAgentBench({ quick: opts.quick });
 mkdirSync(opts.out, { recursive: true });
 const file = join(opts.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(results, null, 2));

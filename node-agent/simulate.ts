@@ -1,7 +1,9 @@
 // Hollow nodes (`stratus agent --simulate N`): N NodeAgents with fake runtimes in one process,
 // sharing one API connection pool and ONE pod watch (all bound pods, routed by spec.nodeName).
 // Heartbeats are spread evenly over the renew interval so N nodes cost N/interval requests per
-// second, not bursts. For scale tests and capacity what-ifs, like kubemark or KWOK.
+// second, not bursts; so is the full node status kubelet reports every 5 minutes when nothing
+// changed (nodeStatusReportFrequency). For scale tests and capacity what-ifs, like kubemark or KWOK.
+import { performance } from 'node:perf_hooks';
 import type { KubeClient } from '../shared/client/kube-client.js';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { NodeAgent } from './agent.js';
@@ -18,6 +20,8 @@ export interface HollowOptions {
   labels?: Record<string, string>;
   /** Lease renew interval (default 10 s, kubelet's). */
   renewIntervalMs?: number;
+  /** How often each node reports its full status although nothing changed (default 5 min, kubelet's). */
+  statusReportIntervalMs?: number;
   /** Registrations in flight at once (default 32). */
   concurrency?: number;
   log: Logger;
@@ -30,6 +34,9 @@ export interface HollowNodes {
   /** Heartbeats that failed since start (the control plane not keeping up shows here). */
   readonly failedHeartbeats: number;
   readonly heartbeats: number;
+  /** Periodic node status reports sent, and how many failed. */
+  readonly statusReports: number;
+  readonly failedStatusReports: number;
 }
 
 export async function startHollowNodes(opts: HollowOptions): Promise<HollowNodes> {
@@ -81,28 +88,40 @@ export async function startHollowNodes(opts: HollowOptions): Promise<HollowNodes
 
   let heartbeats = 0;
   let failed = 0;
-  const interval = opts.renewIntervalMs ?? 10_000;
-  const tickMs = 100;
-  const perTick = (agents.length * tickMs) / interval;
-  let budget = 0;
-  let cursor = 0;
+  let statusReports = 0;
+  let failedStatus = 0;
   let inFlight = 0;
+  const tickMs = 100;
+  // Skip a beat rather than pile up requests when the control plane is slow.
+  const maxInFlight = 256;
+  const lease = spread(agents.length, opts.renewIntervalMs ?? 10_000);
+  const status = spread(agents.length, opts.statusReportIntervalMs ?? 300_000);
+  const send = (work: () => Promise<void>, ok: () => void, fail: (err: unknown) => void) => {
+    inFlight++;
+    work()
+      .then(ok, fail)
+      .finally(() => inFlight--);
+  };
   const ticker = setInterval(() => {
-    budget = Math.min(budget + perTick, perTick * 10 + 1);
-    for (; budget >= 1 && agents.length; budget--) {
-      // Skip a beat rather than pile up requests when the control plane is slow.
-      if (inFlight > 256) break;
-      const agent = agents[cursor];
-      cursor = (cursor + 1) % agents.length;
-      inFlight++;
-      agent
-        .renewLease()
-        .then(() => heartbeats++)
-        .catch((err: unknown) => {
+    for (const agent of lease.due(agents, () => inFlight < maxInFlight)) {
+      send(
+        () => agent.renewLease(),
+        () => heartbeats++,
+        (err) => {
           failed++;
           opts.log.debug({ node: agent.name, err: String(err) }, 'heartbeat failed');
-        })
-        .finally(() => inFlight--);
+        },
+      );
+    }
+    for (const agent of status.due(agents, () => inFlight < maxInFlight / 2)) {
+      send(
+        () => agent.postStatus(),
+        () => statusReports++,
+        (err) => {
+          failedStatus++;
+          opts.log.debug({ node: agent.name, err: String(err) }, 'node status report failed');
+        },
+      );
     }
   }, tickMs);
 
@@ -114,10 +133,40 @@ export async function startHollowNodes(opts: HollowOptions): Promise<HollowNodes
     get heartbeats() {
       return heartbeats;
     },
+    get statusReports() {
+      return statusReports;
+    },
+    get failedStatusReports() {
+      return failedStatus;
+    },
     async stop() {
       clearInterval(ticker);
       await source.stop();
       await Promise.all(agents.map((a) => a.drain()));
+    },
+  };
+}
+
+/**
+ * Round-robin over `count` items so each comes up once per `intervalMs`, evenly spread. The budget
+ * grows with the time that really passed (a busy or starved process fires its ticks late, and
+ * must not fall behind because of it) and carries over up to one second's worth when `room` says no.
+ */
+function spread(count: number, intervalMs: number) {
+  const perMs = count / intervalMs;
+  let budget = 0;
+  let cursor = 0;
+  let last = performance.now();
+  return {
+    *due<T>(items: T[], room: () => boolean): Generator<T> {
+      const now = performance.now();
+      budget = Math.min(budget + perMs * (now - last), perMs * 1000 + 1);
+      last = now;
+      for (; budget >= 1 && items.length && room(); budget--) {
+        const item = items[cursor];
+        cursor = (cursor + 1) % items.length;
+        yield item;
+      }
     },
   };
 }
