@@ -24,7 +24,10 @@ import { ensureAdminToken, writeKubeconfig } from './kubeconfig.js';
 export interface ControlPlaneOptions {
   dataDir: string;
   port: number;
+  /** Address the kubeconfig and cluster-info name (default 127.0.0.1). */
   host?: string;
+  /** Address to listen on (default: `host`); 0.0.0.0 lets nodes on other machines join. */
+  bindAddress?: string;
   log?: Logger;
   /** Controllers and scheduler to run in this process (default: all built-in ones). */
   controllers?: readonly ControllerDef[];
@@ -78,7 +81,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       {
         fetch: app.fetch,
         port: opts.port,
-        hostname: host,
+        hostname: opts.bindAddress ?? host,
         createServer: createHttpsServer,
         serverOptions: { key: pki.key, cert: pki.cert, keepAliveTimeout: 120_000 },
       },
