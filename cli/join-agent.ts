@@ -4,7 +4,7 @@
 // replaces the body of startJoinedAgents.
 import { createHash } from 'node:crypto';
 import { startLocalNode } from '../node-agent/real-node.js';
-import { runNodeSetup } from './local-node.js';
+import { runNodeSetup, runtimeRestarter } from './local-node.js';
 import { resolve } from 'node:path';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { KubeClient, type ClusterAccess } from '../shared/client/kube-client.js';
@@ -43,7 +43,8 @@ async function startRealAgent(node: JoinedNode, opts: AgentOptions): Promise<Run
   const code = await runNodeSetup(nodeDir, opts.log);
   if (code !== 0) throw new Error(`scripts/setup-node.sh failed (exit ${code}); its log lines above say what is missing`);
   const client = new KubeClient(node.access, { userAgent: 'stratus-node-agent' });
-  const local = await startLocalNode({ client, nodeDir, nodeName: node.name, log: opts.log.child({ node: node.name }), services: {} });
+  const log = opts.log.child({ node: node.name });
+  const local = await startLocalNode({ client, nodeDir, nodeName: node.name, log, services: {}, restartRuntime: runtimeRestarter(nodeDir, log) });
   return {
     nodes: [node.name],
     async stop() {

@@ -32,7 +32,8 @@ program
   .command('start')
   .description('Start the control plane (HTTPS API server on the embedded SQLite store, or the AWS-shaped path on DynamoDB Local) and write an admin kubeconfig.')
   .option('--data-dir <dir>', 'where state, certificates and the kubeconfig live', resolve(repoRoot, '.cluster'))
-  .option('--port <n>', 'HTTPS port on 127.0.0.1', port, 6443)
+  .option('--port <n>', 'HTTPS port', port, 6443)
+  .option('--bind-address <ip>', 'address the API server listens on (0.0.0.0: reachable by nodes joining from other machines; sqlite backend)', '127.0.0.1')
   .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
   .option('--node-monitor-grace-period <seconds>', 'heartbeat silence after which a node turns NotReady', (v) => positiveSeconds(v), 50)
   .addOption(new Option('--node <mode>', 'auto: also run a node on this machine through containerd (set up when root); none: control plane only').choices(['auto', 'none']).default('auto'))
@@ -41,7 +42,7 @@ program
       .choices(['sqlite', 'dynamodb'])
       .default('sqlite'),
   )
-  .action(async (opts: { dataDir: string; port: number; logLevel: string; backend: 'sqlite' | 'dynamodb'; nodeMonitorGracePeriod: number; node: 'auto' | 'none' }) => {
+  .action(async (opts: { dataDir: string; port: number; bindAddress: string; logLevel: string; backend: 'sqlite' | 'dynamodb'; nodeMonitorGracePeriod: number; node: 'auto' | 'none' }) => {
     const nodeMonitorGracePeriodMs = opts.nodeMonitorGracePeriod * 1000;
     const log = createLogger(opts.logLevel);
     let cp: ControlPlane;
@@ -49,7 +50,7 @@ program
       cp =
         opts.backend === 'dynamodb'
           ? await (await import('./aws-local/start.js')).startAwsLocal({ dataDir: opts.dataDir, port: opts.port, log, nodeMonitorGracePeriodMs })
-          : await startControlPlane({ dataDir: opts.dataDir, port: opts.port, log, nodeMonitorGracePeriodMs });
+          : await startControlPlane({ dataDir: opts.dataDir, port: opts.port, bindAddress: opts.bindAddress, log, nodeMonitorGracePeriodMs });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const hint = err.code === 'EADDRINUSE' ? ` (port ${opts.port} is in use: stop the other server or pass --port)` : '';
@@ -111,7 +112,8 @@ program
         process.exit(1);
       }
       const realClient = new KubeClient(access);
-      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log, services: {} }).catch((e: unknown) => {
+      const { runtimeRestarter } = await import('./local-node.js');
+      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log, services: {}, restartRuntime: runtimeRestarter(opts.nodeDir, log) }).catch((e: unknown) => {
         log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'the node agent could not start (run `bash scripts/setup-node.sh` as root first)');
         process.exit(1);
       });

@@ -5,7 +5,7 @@
 import { isKubeConflict, isKubeNotFound, KubeApiError, type KubeClient } from '../shared/client/kube-client.js';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { Backoff, goDuration } from './backoff.js';
-import { InitContainerError, PodStoppedError, type StartPodImageError } from './cri/cri-runtime.js';
+import { ContainerStartError, InitContainerError, PodStoppedError, type StartPodImageError } from './cri/cri-runtime.js';
 import { imagePullBackOffMessage, ImagePullError } from './cri/images.js';
 import { ContainerConfigError } from './env.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
@@ -57,6 +57,8 @@ interface PodRecord {
   hooked: Set<string>;
   /** Containers being killed (failed probe or postStart). */
   killing: Set<string>;
+  /** Containers whose first start failed: RunContainerError shows until their first restart. */
+  startFailed: Set<string>;
 }
 
 export interface NodeAgentOptions {
@@ -288,6 +290,7 @@ export class NodeAgent {
         stopping: false,
         hooked: new Set(),
         killing: new Set(),
+        startFailed: new Set(),
       };
       this.records.set(uid, rec);
     }
@@ -300,10 +303,17 @@ export class NodeAgent {
     const { uid, namespace, name } = rec.pod.metadata;
     try {
       const calledAt = Date.now();
-      const state = await this.runtime.startPod(rec.pod);
+      let startFailures: ContainerStartError[] = [];
+      const state = await this.runtime.startPod(rec.pod).catch((e: unknown) => {
+        // Containers that failed to start exist (exited, StartError): the pod runs and they restart with back-off.
+        if (!(e instanceof ContainerStartError) || !e.state || e.all.some((f) => f.reason !== 'RunContainerError' || !this.isMainContainer(rec, f.container))) throw e;
+        startFailures = e.all;
+        return e.state;
+      });
       rec.started = true;
       rec.podIP = state.podIP || rec.podIP;
       for (const [c, w] of rec.waiting) if (w.reason !== 'CrashLoopBackOff') rec.waiting.delete(c);
+      for (const f of startFailures) this.showStartFailure(rec, f);
       rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
       // Containers that already ran before this call were adopted: their postStart ran back then.
       for (const c of rec.runtime?.containers ?? []) if (c.id && Date.parse(c.startedAt ?? '') < calledAt - 1000) rec.hooked.add(c.id);
@@ -321,6 +331,7 @@ export class NodeAgent {
         if (err.state?.podIP) rec.podIP = err.state.podIP;
         delay = this.startBackoff.next(`${uid}/${container}`);
         rec.waiting.set(container, { reason: err.reason, message: err.message });
+        for (const f of err.startErrors ?? []) this.showStartFailure(rec, f);
         // Between attempts kubelet shows the pull as backing off, carrying the last failure.
         const spec = [...(rec.pod.spec as unknown as PodSpecView).containers, ...((rec.pod.spec as unknown as PodSpecView).initContainers ?? [])].find((c) => c.name === container);
         const c = container;
@@ -343,6 +354,12 @@ export class NodeAgent {
         container = e.container;
         delay = this.startBackoff.next(`${uid}/${container}`);
         rec.waiting.set(container, { reason: e.reason, message: e.message });
+      } else if (e instanceof ContainerStartError) {
+        if (e.state?.podIP) rec.podIP = e.state.podIP;
+        for (const f of e.all) this.showStartFailure(rec, f);
+        container = e.container;
+        // showStartFailure already counted a start failure against the back-off.
+        delay = rec.startFailed.has(container) ? this.restartBackoff.get(`${uid}/${container}`) : this.restartBackoff.next(`${uid}/${container}`);
       } else {
         delay = this.startBackoff.next(`${uid}/`);
         this.log.warn({ pod: `${namespace}/${name}`, err: errText(e), retryInMs: delay }, 'starting the pod failed');
@@ -355,6 +372,34 @@ export class NodeAgent {
         if (container && rec.waiting.get(container)?.reason === 'CrashLoopBackOff') rec.waiting.delete(container);
         await this.startRealPod(rec);
       });
+    }
+  }
+
+  private retryRestartAfterBackoff(rec: PodRecord, container: string, key: string): void {
+    rec.restartPending.add(container);
+    this.after(rec, this.restartBackoff.get(key), async () => {
+      rec.restartPending.delete(container);
+      rec.runtime = (await this.runtime.podStatus!(rec.pod.metadata.uid)) ?? rec.runtime;
+      await this.reconcile(rec);
+    });
+  }
+
+  private isMainContainer(rec: PodRecord, name: string): boolean {
+    return (rec.pod.spec as unknown as PodSpecView).containers.some((c) => c.name === name);
+  }
+
+  /**
+   * Show a container the runtime refused as kubelet does: waiting with CreateContainerError or
+   * RunContainerError and the runtime's message, and retried after the restart back-off. A start
+   * failure of a pod that never restarts shows as what it is, terminated (StartError).
+   */
+  private showStartFailure(rec: PodRecord, f: ContainerStartError): void {
+    const policy = (rec.pod.spec as unknown as PodSpecView).restartPolicy ?? 'Always';
+    if (f.reason === 'RunContainerError' && policy === 'Never' && this.isMainContainer(rec, f.container)) return;
+    rec.waiting.set(f.container, { reason: f.reason, message: f.message });
+    if (f.reason === 'RunContainerError' && this.isMainContainer(rec, f.container)) {
+      rec.startFailed.add(f.container);
+      this.restartBackoff.next(`${rec.pod.metadata.uid}/${f.container}`);
     }
   }
 
@@ -378,10 +423,11 @@ export class NodeAgent {
       const key = `${uid}/${c.name}`;
       const finishedAt = Date.parse(c.finishedAt ?? '') || Date.now();
       if (this.restartBackoff.inBackOffSince(key, finishedAt)) {
-        rec.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: crashLoopMessage(this.restartBackoff.get(key), c.name, rec.pod) });
+        if (!rec.startFailed.has(c.name)) rec.waiting.set(c.name, { reason: 'CrashLoopBackOff', message: crashLoopMessage(this.restartBackoff.get(key), c.name, rec.pod) });
         rec.restartPending.add(c.name);
         this.after(rec, this.restartBackoff.remaining(key, finishedAt) + 10, async () => {
           rec.restartPending.delete(c.name);
+          rec.startFailed.delete(c.name);
           rec.runtime = (await this.runtime.podStatus!(uid)) ?? rec.runtime;
           await this.reconcile(rec);
         });
@@ -394,6 +440,11 @@ export class NodeAgent {
         restarted = true;
       } catch (e) {
         if (e instanceof ImagePullError) rec.waiting.set(c.name, { reason: e.reason, message: e.message });
+        else if (e instanceof ContainerStartError) {
+          rec.waiting.set(c.name, { reason: e.reason, message: e.message });
+          // No new instance exits to trigger the next attempt: schedule it after the back-off.
+          if (e.reason === 'CreateContainerError') this.retryRestartAfterBackoff(rec, c.name, key);
+        }
         else if (e instanceof ContainerConfigError) rec.waiting.set(c.name, { reason: e.reason, message: e.message });
         else throw e;
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { KubeClient } from '../shared/client/kube-client.js';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { NodeAgent, type NodeAgentOptions } from './agent.js';
+import { Backoff } from './backoff.js';
 import { CriRuntime } from './cri/cri-runtime.js';
 import { NODE_NAME_LABEL, POD_UID_LABEL, type PodConfigOptions } from './cri/pod-config.js';
 import { startClusterDns } from './dns/cluster-dns.js';
@@ -50,6 +51,13 @@ export interface LocalNodeOptions {
    * as their nameserver. Off by default: the rules are host-wide, so one agent per machine.
    */
   services?: { chainPrefix?: string; domain?: string };
+  /**
+   * Bring the container runtime back (e.g. run scripts/setup-node.sh again), called when it has not
+   * answered for two heartbeats in a row; one call at a time, repeated with back-off while it stays down.
+   */
+  restartRuntime?: () => Promise<void>;
+  /** Back-off between restartRuntime calls (default 10 s doubling to 5 min). */
+  restartRuntimeBackoff?: Backoff;
 }
 
 export interface LocalNode {
@@ -136,6 +144,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   const tunnel =
     opts.tunnel === false ? undefined : connectTunnel({ ...client.access, nodeName: name, onStream: (s) => kubeletApi.emit('connection', s), log: log.child({ component: 'tunnel' }) });
 
+  const recovery = runtimeRecovery(opts.restartRuntime, opts.restartRuntimeBackoff ?? new Backoff(), log.child({ component: 'runtime-recovery' }));
   let beating = false;
   const heartbeat = setInterval(() => {
     if (beating) return;
@@ -144,6 +153,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
       try {
         const before = agent.currentHealth.notReadyReason;
         const health = await runtimeHealth(runtime!);
+        recovery.observe(health);
         agent.setHealth(health);
         await agent.renewLease();
         if (health.notReadyReason !== before) await agent.postStatus();
@@ -195,6 +205,42 @@ async function removeOrphans(runtime: CriRuntime, client: KubeClient, name: stri
   }
 }
 
+const RUNTIME_DOWN = 'container runtime is down';
+
+/**
+ * Restart a runtime that stopped answering: after two failed heartbeats in a row, call `restart`
+ * (never two at once), then again after each back-off delay while it stays down.
+ */
+function runtimeRecovery(restart: (() => Promise<void>) | undefined, backoff: Backoff, log: Logger): { observe(health: NodeHealth): void } {
+  const key = 'runtime';
+  let downBeats = 0;
+  let restarting = false;
+  let notBefore = 0;
+  return {
+    observe(health) {
+      if (!health.notReadyReason?.startsWith(RUNTIME_DOWN)) {
+        if (downBeats >= 2) log.info('container runtime answers again');
+        downBeats = 0;
+        backoff.reset(key);
+        notBefore = 0;
+        return;
+      }
+      downBeats++;
+      if (!restart || downBeats < 2 || restarting || Date.now() < notBefore) return;
+      restarting = true;
+      const delay = backoff.next(key);
+      notBefore = Date.now() + delay;
+      log.warn({ reason: health.notReadyReason, nextAttemptInMs: delay }, 'container runtime is down: restarting it');
+      restart()
+        .then(() => log.info('container runtime restart finished'))
+        .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'restarting the container runtime failed'))
+        .finally(() => {
+          restarting = false;
+        });
+    },
+  };
+}
+
 /** RuntimeReady and NetworkReady as kubelet maps them to the node's Ready condition. */
 async function runtimeHealth(runtime: CriRuntime): Promise<NodeHealth> {
   const base = { memoryPressure: false, diskPressure: false, pidPressure: false };
@@ -206,10 +252,10 @@ async function runtimeHealth(runtime: CriRuntime): Promise<NodeHealth> {
       if (!c?.status) problems.push(`${type}=false reason:${c?.reason ?? ''} message:${c?.message ?? 'not reported'}`);
     }
     if (!problems.length) return base;
-    const what = problems[0].startsWith('Runtime') ? 'container runtime is down' : 'container runtime network not ready';
+    const what = problems[0].startsWith('Runtime') ? RUNTIME_DOWN : 'container runtime network not ready';
     return { ...base, notReadyReason: `${what}: ${problems.join(', ')}` };
   } catch (e) {
-    return { ...base, notReadyReason: `container runtime is down: ${e instanceof Error ? e.message : String(e)}` };
+    return { ...base, notReadyReason: `${RUNTIME_DOWN}: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 

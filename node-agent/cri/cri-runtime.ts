@@ -3,6 +3,7 @@
 // instead of duplicating it; sets up the pod's volumes first and mounts them into its containers;
 // stops and removes everything including the pod cgroup and the pod's volume directory.
 import { mkdir, rm } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
 import { dirname, join } from 'node:path';
 import type { ContainerState, PodRuntime, PodRuntimeState } from '../runtime.js';
 import { removeCgroup } from './cgroups.js';
@@ -70,6 +71,25 @@ export class InitContainerError extends Error {
   }
 }
 
+/**
+ * The runtime refused to create (CreateContainerError) or start (RunContainerError) a container;
+ * the message is the runtime's. startPod still starts the pod's other containers and then throws
+ * the first failure, with every failure of that call in `all` and what runs in `state`.
+ */
+export class ContainerStartError extends Error {
+  all: ContainerStartError[] = [this];
+  state?: CriPodState;
+
+  constructor(
+    readonly container: string,
+    readonly reason: 'CreateContainerError' | 'RunContainerError',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ContainerStartError';
+  }
+}
+
 /** startPod gave up because stopPod was called for the same pod. */
 export class PodStoppedError extends Error {
   constructor(uid: string) {
@@ -79,7 +99,7 @@ export class PodStoppedError extends Error {
 }
 
 /** ImagePullError from startPod also carries what was started anyway (other containers keep running, as with kubelet). */
-export type StartPodImageError = ImagePullError & { state?: CriPodState };
+export type StartPodImageError = ImagePullError & { state?: CriPodState; startErrors?: ContainerStartError[] };
 
 export class CriRuntime implements PodRuntime {
   private readonly reader: PodStatusReader;
@@ -160,11 +180,11 @@ export class CriRuntime implements PodRuntime {
     const kind: ContainerKind = pod.spec.containers.includes(spec) ? 'container' : 'init';
     const sbConfig = sandboxConfig(pod, sandbox.metadata.attempt, this.config);
     const current = await this.current(uid, name);
-    if (current?.state === 'created') await this.client.startContainer(current.id);
+    if (current?.state === 'created') await this.startInstance(pod, current.id, name);
     else if (current?.state !== 'running') {
       await this.pruneOldInstances(sandbox.id, name, current?.id);
       const id = await this.createContainer(pod, sandbox.id, sbConfig, spec, kind, current ? current.restartCount + 1 : 0);
-      await this.client.startContainer(id);
+      await this.startInstance(pod, id, name);
     }
     const state = await this.podState(uid, sandbox, '', 0, 0);
     return [...state.initContainers, ...state.containers].find((c) => c.name === name)!;
@@ -251,15 +271,16 @@ export class CriRuntime implements PodRuntime {
         throw new InitContainerError(spec.name, current.exitCode ?? 1, current.reason ?? 'Error', true, await snapshot());
       }
       let id = current?.id ?? '';
-      if (current?.state === 'created') await this.client.startContainer(id);
-      else if (current?.state !== 'running') {
-        try {
+      try {
+        if (current?.state === 'created') await this.startInstance(pod, id, spec.name);
+        else if (current?.state !== 'running') {
           id = await this.createContainer(pod, sandbox.id, sbConfig, spec, 'init', current ? current.restartCount + 1 : 0);
-        } catch (e) {
-          if (e instanceof ImagePullError) throw withState(e, await snapshot());
-          throw e;
+          await this.startInstance(pod, id, spec.name);
         }
-        await this.client.startContainer(id);
+      } catch (e) {
+        if (e instanceof ImagePullError) throw withState(e, await snapshot());
+        if (e instanceof ContainerStartError) throw withStartState(e, [e], await snapshot());
+        throw e;
       }
       if (sidecar) continue;
       const exited = await this.waitForExit(id, uid, signal);
@@ -269,6 +290,7 @@ export class CriRuntime implements PodRuntime {
     }
 
     let imageError: StartPodImageError | undefined;
+    const startErrors: ContainerStartError[] = [];
     const existing = (await this.reader.read(uid)).get(uid)?.containers ?? [];
     for (const spec of pod.spec.containers) {
       checkAbort(signal, uid);
@@ -277,14 +299,20 @@ export class CriRuntime implements PodRuntime {
       if (current && current.state !== 'created' && current.state !== 'unknown') continue;
       try {
         const id = current?.state === 'created' ? current.id : await this.createContainer(pod, sandbox.id, sbConfig, spec, 'container', current ? current.restartCount + 1 : 0);
-        await this.client.startContainer(id);
+        await this.startInstance(pod, id, spec.name);
       } catch (e) {
-        if (!(e instanceof ImagePullError)) throw e;
-        imageError ??= e;
+        // One container failing does not keep the pod's other containers from starting.
+        if (e instanceof ContainerStartError) startErrors.push(e);
+        else if (e instanceof ImagePullError) imageError ??= e;
+        else throw e;
       }
     }
     const state = await snapshot();
-    if (imageError) throw withState(imageError, state);
+    if (imageError) {
+      if (startErrors.length) imageError.startErrors = startErrors;
+      throw withState(imageError, state);
+    }
+    if (startErrors.length) throw withStartState(startErrors[0], startErrors, state);
     return state;
   }
 
@@ -300,7 +328,28 @@ export class CriRuntime implements PodRuntime {
     const env = this.opts.resolveEnv ? await this.opts.resolveEnv(pod, spec) : plainEnv(spec);
     const mounts = await containerMounts(pod, spec, env, (v) => this.volumes.volumePath(pod, v));
     await mkdir(join(sbConfig.log_directory!, spec.name), { recursive: true });
-    return this.client.createContainer(sandboxId, containerConfig(pod, spec, kind, restartCount, imageRef, env, mounts), sbConfig);
+    try {
+      return await this.client.createContainer(sandboxId, containerConfig(pod, spec, kind, restartCount, imageRef, env, mounts), sbConfig);
+    } catch (e) {
+      throw this.startFailure(pod, spec.name, 'CreateContainerError', e);
+    }
+  }
+
+  /** StartContainer; when the runtime refuses, containerd leaves the instance exited (128, StartError). */
+  private async startInstance(pod: PodObject, id: string, name: string): Promise<void> {
+    try {
+      await this.client.startContainer(id);
+    } catch (e) {
+      throw this.startFailure(pod, name, 'RunContainerError', e);
+    }
+  }
+
+  /** A CRI refusal as kubelet reports it (the runtime's message, a Warning Failed event); other errors pass through. */
+  private startFailure(pod: PodObject, container: string, reason: ContainerStartError['reason'], e: unknown): unknown {
+    // An unreachable runtime is the node's problem, not the container's: the pod start is retried as a whole.
+    if (!(e instanceof CriError) || e.notFound || e.code === grpc.status.UNAVAILABLE) return e;
+    this.opts.recordEvent?.(pod, 'Warning', 'Failed', `Error: ${e.details}`);
+    return new ContainerStartError(container, reason, e.details);
   }
 
   /** The registry credentials of the pod's imagePullSecrets; missing Secrets are reported as kubelet does and skipped. */
@@ -358,6 +407,17 @@ export class CriRuntime implements PodRuntime {
 function withState(e: StartPodImageError, state: CriPodState): StartPodImageError {
   const failed = [...state.initContainers, ...state.containers].find((c) => c.name === e.container && c.state === 'waiting');
   if (failed) Object.assign(failed, { reason: e.reason, message: e.message });
+  e.state = state;
+  return e;
+}
+
+/** Attach the pod state to start failures, showing each failed container that has no instance as waiting with its reason. */
+function withStartState(e: ContainerStartError, all: ContainerStartError[], state: CriPodState): ContainerStartError {
+  for (const f of all) {
+    const failed = [...state.initContainers, ...state.containers].find((c) => c.name === f.container && c.state === 'waiting');
+    if (failed) Object.assign(failed, { reason: f.reason, message: f.message });
+  }
+  e.all = all;
   e.state = state;
   return e;
 }

@@ -210,3 +210,26 @@ describe('the service account token volume', () => {
     }
   });
 });
+
+describe('the API server going away', () => {
+  it('leaves running pods alone while the agent retries, then the node syncs and streams again', async () => {
+    type Full = { status: { podIP: string; containerStatuses: { containerID: string; restartCount: number }[] } };
+    const before = await client.get<Full>(`/api/v1/namespaces/${NS}/pods/web`);
+    const port = Number(new URL(cp.url).port);
+    await cp.close();
+    await new Promise((r) => setTimeout(r, 3000));
+    // Nothing answers the agent now; the pod keeps serving.
+    expect(await (await fetch(`http://${before.status.podIP}:8080/`)).text()).toBe('served-by-pod\n');
+    cp = await startControlPlane({ dataDir: dir, port, log: createLogger('silent') });
+    await waitFor(async () => cp.nodes!.connected(NODE), 'the agent tunnel to reconnect', 60_000);
+    const after = await client.get<Full>(`/api/v1/namespaces/${NS}/pods/web`);
+    expect(after.status.containerStatuses[0].containerID).toBe(before.status.containerStatuses[0].containerID);
+    expect(after.status.containerStatuses[0].restartCount).toBe(0);
+    await runPod('after-restart', 'echo back again; sleep 3600');
+    const logs = await waitFor(async () => {
+      const r = await k('1.33', ['logs', 'after-restart']);
+      return r.code === 0 && r.stdout ? r.stdout : undefined;
+    }, 'logs of a pod started after the restart');
+    expect(logs).toBe('back again\n');
+  }, 120_000);
+});
