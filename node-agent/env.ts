@@ -3,8 +3,8 @@
 // resourceFieldRef) and $(VAR) references expanded. A missing required source fails the container
 // with kubelet's CreateContainerConfigError message.
 import { isKubeNotFound, type KubeClient } from '../shared/client/kube-client.js';
-import { milliValue, value } from '../shared/scheduler/resources.js';
 import { expandVars, type PodContainerSpec, type PodObject } from './cri/pod-config.js';
+import { metadataFieldValue, resourceFieldValue } from './volumes/downward-api.js';
 
 /** The container cannot be configured yet; shown as waiting reason CreateContainerConfigError. */
 export class ContainerConfigError extends Error {
@@ -132,19 +132,9 @@ async function resolveValueFrom(
 
 async function fieldValue(path: string, pod: FullPod, opts: EnvResolverOptions): Promise<string> {
   const m = pod.metadata;
-  const subscript = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (subscript) return (subscript[1] === 'labels' ? m.labels : m.annotations)?.[subscript[2]] ?? '';
+  const fromMetadata = metadataFieldValue(m, path);
+  if (fromMetadata !== undefined) return fromMetadata;
   switch (path) {
-    case 'metadata.name':
-      return m.name;
-    case 'metadata.namespace':
-      return m.namespace;
-    case 'metadata.uid':
-      return m.uid;
-    case 'metadata.labels':
-      return formatMap(m.labels);
-    case 'metadata.annotations':
-      return formatMap(m.annotations);
     case 'spec.nodeName':
       return pod.spec.nodeName ?? opts.nodeName;
     case 'spec.serviceAccountName':
@@ -160,26 +150,7 @@ async function fieldValue(path: string, pod: FullPod, opts: EnvResolverOptions):
   }
 }
 
-/** key="value" lines, sorted, as the downward API writes maps. */
-function formatMap(map: Record<string, string> | undefined): string {
-  return Object.keys(map ?? {})
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(map![k])}`)
-    .join('\n');
-}
-
 function resourceValue(ref: { containerName?: string; resource: string; divisor?: string | number }, pod: FullPod, container: FullContainer, opts: EnvResolverOptions): string {
   const target = ref.containerName ? [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find((c) => c.name === ref.containerName) ?? container : container;
-  const [kind, resource] = ref.resource.split('.') as ['limits' | 'requests', string];
-  const fallback = { cpu: opts.allocatable.cpu, memory: opts.allocatable.memory, 'ephemeral-storage': opts.allocatable.ephemeralStorage }[resource];
-  let q = target.resources?.[kind]?.[resource];
-  // An unset limit means the node's allocatable; an unset request means the limit (if any), else 0 for memory/storage.
-  if (q === undefined) q = kind === 'limits' ? fallback : (target.resources?.limits?.[resource] ?? 0);
-  if (q === undefined) return '0';
-  if (resource === 'cpu') {
-    const divisorMilli = ref.divisor !== undefined ? milliValue(ref.divisor) || 1000 : 1000;
-    return String(Math.ceil(milliValue(q) / divisorMilli));
-  }
-  const divisor = ref.divisor !== undefined ? value(ref.divisor) || 1 : 1;
-  return String(Math.ceil(value(q) / divisor));
+  return resourceFieldValue(target, ref, opts.allocatable);
 }

@@ -1,7 +1,7 @@
 // Downward API volume files: pod metadata (name, namespace, uid, labels, annotations) and container
 // resources (limits/requests scaled by a divisor), in the formats kubelet writes them.
 import { milliValue, value } from '../../shared/scheduler/resources.js';
-import type { PodObject } from '../cri/pod-config.js';
+import type { PodContainerSpec, PodObject } from '../cri/pod-config.js';
 import type { FileProjection, Payload } from './atomic-writer.js';
 import type { DownwardAPIFile, NodeAllocatable, ResourceFieldSelector } from './types.js';
 
@@ -19,7 +19,13 @@ export function downwardApiPayload(pod: PodObject, items: DownwardAPIFile[], def
 }
 
 function fieldText(pod: PodObject, fieldPath: string): string {
-  const meta = pod.metadata;
+  const text = metadataFieldValue(pod.metadata, fieldPath);
+  if (text === undefined) throw new Error(`unsupported fieldPath: ${fieldPath}`);
+  return text;
+}
+
+/** The value of a metadata fieldRef (name, namespace, uid, labels, annotations, one label or annotation); undefined for other paths. */
+export function metadataFieldValue(meta: PodObject['metadata'], fieldPath: string): string | undefined {
   switch (fieldPath) {
     case 'metadata.name':
       return meta.name;
@@ -32,9 +38,9 @@ function fieldText(pod: PodObject, fieldPath: string): string {
     case 'metadata.annotations':
       return formatMap(meta.annotations);
   }
-  const subscript = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(fieldPath);
+  const subscript = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (subscript) return (subscript[1] === 'labels' ? meta.labels : meta.annotations)?.[subscript[2]] ?? '';
-  throw new Error(`unsupported fieldPath: ${fieldPath}`);
+  return undefined;
 }
 
 /** key="value" lines sorted by key, values quoted the way Go's %q does. */
@@ -61,6 +67,11 @@ function resourceText(pod: PodObject, ref: ResourceFieldSelector, allocatable: N
   const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
   const target = containers.find((c) => c.name === ref.containerName);
   if (!target) throw new Error(`container ${ref.containerName ?? ''} not found in pod ${pod.metadata.namespace}/${pod.metadata.name}`);
+  return resourceFieldValue(target, ref, allocatable);
+}
+
+/** A container's limit or request (resourceFieldRef) scaled by the divisor, rounded up, as kubelet writes it. */
+export function resourceFieldValue(target: Pick<PodContainerSpec, 'resources'>, ref: ResourceFieldSelector, allocatable: NodeAllocatable | undefined): string {
   const [kind, resource] = ref.resource.split('.') as ['limits' | 'requests', string];
   let q = target.resources?.[kind]?.[resource];
   // An unset limit means what the node can give; an unset request falls back to the limit, else 0.
