@@ -85,6 +85,17 @@ async function taintNode(name: string, taint: Taint) {
 }
 
 describe('node lifecycle controller', () => {
+  it("removes a deleted Node's heartbeat Lease (the garbage collector leaves Leases alone)", async () => {
+    h = await startHarness([nodeLifecycleController({ monitorGracePeriodMs: 5000 })]);
+    await h.createNode('gone');
+    await h.createNode('stays');
+    const lease = (name: string) => h!.reader.get('coordination.k8s.io/leases', 'kube-node-lease', name);
+    expect(await lease('gone')).toBeDefined();
+    await h.client.delete('core/nodes', undefined, 'gone');
+    await h.waitFor(async () => !(await lease('gone')), 5000, 'the Lease of the deleted node to go');
+    expect(await lease('stays')).toBeDefined();
+  });
+
   it('marks a silent node Unknown, taints it, marks its pods not Ready, and untaints it when the kubelet is back', async () => {
     h = await startHarness([nodeLifecycleController({ monitorGracePeriodMs: 1500, evictionRateQPS: Infinity })]);
     await h.createNode('n1');

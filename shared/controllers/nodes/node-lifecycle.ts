@@ -301,6 +301,8 @@ export function nodeLifecycleController(opts: NodeLifecycleOptions = {}): Contro
             const gone: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: ref.name, uid } };
             await events.record(gone, 'Normal', 'RemovingNode', `Node ${ref.name} event: Removing Node ${ref.name} from Controller`);
           }
+          // The heartbeat Lease goes with its Node (the garbage collector does not watch Leases).
+          if (await reader.get(LEASES, 'kube-node-lease', ref.name)) await client.delete(LEASES, 'kube-node-lease', ref.name);
           return;
         }
         const name = node.metadata.name!;
