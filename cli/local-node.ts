@@ -53,7 +53,12 @@ export async function issueLocalNodeCredential(admin: ClusterAccess, dataDir: st
 }
 
 /** Set up containerd and start the agent for this machine; undefined (with a logged reason) when it cannot run. */
-export async function startNodeNextToControlPlane(access: ClusterAccess, dataDir: string, log: Logger): Promise<{ node: LocalNode; client: KubeClient } | undefined> {
+export async function startNodeNextToControlPlane(
+  access: ClusterAccess,
+  dataDir: string,
+  log: Logger,
+  opts: { /** The control plane serves node tunnels (not on the Lambda-shaped path). */ tunnel?: boolean } = {},
+): Promise<{ node: LocalNode; client: KubeClient } | undefined> {
   if (process.getuid?.() !== 0) {
     log.warn('no local node: running containers needs root (containerd). Run as root, or start nodes elsewhere with `npx stratus join` / hollow ones with `npx stratus agent --simulate N`. Control plane only.');
     return undefined;
@@ -74,7 +79,7 @@ export async function startNodeNextToControlPlane(access: ClusterAccess, dataDir
   const client = new KubeClient(credential.access, { userAgent: 'stratus-node-agent' });
   try {
     const nodeLog = log.child({ component: 'node-agent' });
-    const node = await startLocalNode({ client, nodeDir, nodeName: credential.nodeName, log: nodeLog, restartRuntime: runtimeRestarter(nodeDir, nodeLog) });
+    const node = await startLocalNode({ client, nodeDir, nodeName: credential.nodeName, log: nodeLog, restartRuntime: runtimeRestarter(nodeDir, nodeLog), services: {}, tunnel: opts.tunnel ?? true });
     log.info({ node: node.agent.name }, 'local node running');
     return { node, client };
   } catch (e) {

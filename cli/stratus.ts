@@ -60,7 +60,7 @@ program
     let localNode: Awaited<ReturnType<typeof import('./local-node.js').startNodeNextToControlPlane>>;
     if (opts.node === 'auto') {
       const { startNodeNextToControlPlane } = await import('./local-node.js');
-      localNode = await startNodeNextToControlPlane({ server: cp.url, token: cp.token, caCert: cp.caCert }, opts.dataDir, log);
+      localNode = await startNodeNextToControlPlane({ server: cp.url, token: cp.token, caCert: cp.caCert }, opts.dataDir, log, { tunnel: cp.nodes !== undefined });
     }
     process.stdout.write(`\nstratus is running at ${cp.url}\nkubeconfig: ${cp.kubeconfig}\n  export KUBECONFIG=${cp.kubeconfig}\n  kubectl get namespaces\n\n`);
     let stopping = false;
