@@ -11,13 +11,12 @@
 // its control plane does not know, so the benchmark's node sees only the sandboxes of its own
 // namespace (scopeCriToNamespace); a node owning its containerd needs no such thing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { startControlPlane, type ControlPlane } from '../cli/control-plane.js';
 import { issueLocalNodeCredential } from '../cli/local-node.js';
 import { createLogger } from '../shared/apiserver/logger.js';
@@ -28,6 +27,7 @@ import { startLocalNode } from '../node-agent/real-node.js';
 import { LEASE_DURATION_SECONDS } from '../node-agent/agent.js';
 import { freePort, repoRoot, startServer, removeDir } from '../test/e2e/harness.js';
 import { pct } from './api.js';
+import { AGENT_NODE_FLAGS, buildAgent } from '../scripts/build-agent.js';
 
 const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(repoRoot, '.cluster/node');
 const NS_LABEL = 'io.kubernetes.pod.namespace';
@@ -382,28 +382,9 @@ async function spawnAgent(command: string[], env: Record<string, string>): Promi
   };
 }
 
-/** Bundle the agent entry with esbuild next to a copy of the CRI proto; returns the .mjs path. */
-async function bundleAgent(outDir: string): Promise<{ file: string; bytes: number }> {
-  const file = join(outDir, 'agent.mjs');
-  await build({
-    stdin: { contents: agentEntrySource((f) => join(repoRoot, f)), resolveDir: repoRoot, loader: 'ts', sourcefile: 'agent-entry.ts' },
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    minify: true,
-    legalComments: 'none',
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  copyFileSync(join(repoRoot, 'node-agent/cri/api.proto'), join(outDir, 'api.proto'));
-  return { file, bytes: statSync(file).size };
-}
-
 export interface RssResult {
   settleMs: number;
-  /** VmRSS in MB per way of running the agent (tsx, esbuild bundle, bundle with a small young generation) and pod count. */
+  /** VmRSS in MB per way of running the agent (tsx, esbuild bundle, bundle with a small young generation, the shipped launcher's flags) and pod count. */
   variants: Record<string, Record<string, number>>;
   bundleKiB: number;
   targetMb: number;
@@ -426,15 +407,19 @@ export async function runRssBench(opts: { quick?: boolean } = {}): Promise<RssRe
     const env = { STRATUS_BENCH_AGENT: JSON.stringify({ access: credential.access satisfies ClusterAccess, nodeDir: NODE_DIR, nodeName, cgroupRoot, namespace: ns }) };
     const entryTs = join(dir, 'agent-entry.mts');
     writeFileSync(entryTs, agentEntrySource((f) => pathToFileURL(join(repoRoot, f)).href));
-    say('rss', 'bundling the agent with esbuild');
-    const bundle = await bundleAgent(join(dir, 'bundle'));
+    // The bundle is built the way scripts/build-agent.ts ships the agent, from the benchmark's own
+    // entry: the shipped node-agent/main.ts would see (and remove) every sandbox on the shared containerd.
+    const bundleEntry = join(dir, 'agent-entry-bundle.ts');
+    writeFileSync(bundleEntry, agentEntrySource((f) => join(repoRoot, f)));
+    say('rss', 'bundling the agent with esbuild (scripts/build-agent.ts)');
+    const bundle = await buildAgent({ outDir: join(dir, 'bundle'), entry: bundleEntry });
     const variants: [string, string[]][] = [
       ['tsx', [process.execPath, '--import', 'tsx', entryTs]],
       ['bundled', [process.execPath, bundle.file]],
       // V8's young generation defaults to 16 MB semi-spaces; an agent allocates little per second.
       ['bundledSemiSpace1Mb', [process.execPath, '--max-semi-space-size=1', bundle.file]],
-      // Also without V8's optimizing compilers: less code memory, slower hot loops (an agent has few).
-      ['bundledSemiSpace1MbLite', [process.execPath, '--max-semi-space-size=1', '--lite-mode', bundle.file]],
+      // As dist/agent/stratus-agent runs it: also without V8's optimizing compilers (less code memory, slower hot loops; an agent has few).
+      ['shipped', [process.execPath, ...AGENT_NODE_FLAGS, bundle.file]],
     ];
     const result: RssResult = { settleMs, variants: {}, bundleKiB: Math.round(bundle.bytes / 1024), targetMb: NODE_TARGETS.agentRssMb, loadAvg: [round(loadavg()[0], 2)] };
     for (const [variant, command] of variants) {
