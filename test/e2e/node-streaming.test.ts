@@ -3,41 +3,24 @@
 // through the API server and the tunnel the agent opened (the agent listens on no port). kubectl
 // 1.27 speaks SPDY, kubectl 1.33 WebSockets (exec, cp) and SPDY-over-WebSocket (port-forward).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
+import type { ControlPlane } from '../../cli/control-plane.js';
 import { KubeClient } from '../../shared/client/kube-client.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
-import { freePort, kubectl, kubectlPath, repoRoot } from './harness.js';
+import { startRealCluster, waitFor, type RealCluster } from '../node-agent/real-cluster.js';
+import { freePort, kubectl, kubectlPath } from './harness.js';
 
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(repoRoot, '.cluster/node');
 const NS = 'streaming-e2e';
 const NODE = 'stratus-streaming-e2e';
-const CGROUP_ROOT = '/stratus-streaming-e2e';
 const VERSIONS = ['1.27', '1.33'] as const;
 
+let cluster: RealCluster;
 let dir: string;
 let cp: ControlPlane;
 let client: KubeClient;
-let node: LocalNode | undefined;
 
 type PodObj = { status?: { phase?: string; containerStatuses?: { restartCount: number }[] } };
-
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const k = (version: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}) => kubectl(cp, version, ['-n', NS, ...args], { cacheDir: dir, ...opts });
 
@@ -52,17 +35,8 @@ async function runPod(name: string, command: string, extra: Record<string, unkno
 }
 
 beforeAll(async () => {
-  try {
-    await promisify(execFile)('bash', [join(repoRoot, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-streaming-e2e-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  node = await startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
+  cluster = await startRealCluster({ namespace: NS, nodeName: NODE, cgroupRoot: '/stratus-streaming-e2e' });
+  ({ dir, cp, client } = cluster);
   await waitFor(async () => cp.nodes!.connected(NODE), 'the agent tunnel to connect');
   await Promise.all([
     runPod('ticker', 'echo hello; echo oops >&2; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done'),
@@ -72,18 +46,7 @@ beforeAll(async () => {
   ]);
 }, 240_000);
 
-afterAll(async () => {
-  await node?.stop();
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { 'io.kubernetes.pod.namespace': NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
 
 describe.each(VERSIONS)('kubectl %s through the tunnel', (version) => {
   it('logs: --tail, --timestamps, stdout and stderr, -c, and --previous after a crash', async () => {
@@ -215,12 +178,11 @@ describe('the API server going away', () => {
   it('leaves running pods alone while the agent retries, then the node syncs and streams again', async () => {
     type Full = { status: { podIP: string; containerStatuses: { containerID: string; restartCount: number }[] } };
     const before = await client.get<Full>(`/api/v1/namespaces/${NS}/pods/web`);
-    const port = Number(new URL(cp.url).port);
-    await cp.close();
-    await new Promise((r) => setTimeout(r, 3000));
-    // Nothing answers the agent now; the pod keeps serving.
-    expect(await (await fetch(`http://${before.status.podIP}:8080/`)).text()).toBe('served-by-pod\n');
-    cp = await startControlPlane({ dataDir: dir, port, log: createLogger('silent') });
+    cp = await cluster.restartControlPlane(async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      // Nothing answers the agent now; the pod keeps serving.
+      expect(await (await fetch(`http://${before.status.podIP}:8080/`)).text()).toBe('served-by-pod\n');
+    });
     await waitFor(async () => cp.nodes!.connected(NODE), 'the agent tunnel to reconnect', 60_000);
     const after = await client.get<Full>(`/api/v1/namespaces/${NS}/pods/web`);
     expect(after.status.containerStatuses[0].containerID).toBe(before.status.containerStatuses[0].containerID);

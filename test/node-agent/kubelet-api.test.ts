@@ -2,37 +2,25 @@
 // lines, and the API (driven in-process over a stream pair, the way the tunnel hands it
 // connections) serves their logs with kubectl's options, the previous instance after a crash,
 // kubelet's error texts, and a Summary with the pods' and node's cpu and memory.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duplexPair, PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
 import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient, isKubeNotFound } from '../../shared/client/kube-client.js';
-import { removeCgroup } from '../../node-agent/cri/cgroups.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
+import { isKubeNotFound, type KubeClient } from '../../shared/client/kube-client.js';
 import { createKubeletApi, type KubeletPod } from '../../node-agent/kubelet-api/server.js';
 import { streamLogs } from '../../node-agent/kubelet-api/logs.js';
 import type { Summary } from '../../node-agent/kubelet-api/stats.js';
-import { freePort } from '../e2e/harness.js';
+import { podManifest, startRealCluster, waitFor as waitUntil, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'kubeletapi-test';
 const NODE = 'stratus-kubeletapi-test';
-const CGROUP_ROOT = '/stratus-kubeletapi-test';
-const NS_LABEL = 'io.kubernetes.pod.namespace';
 
+let cluster: RealCluster;
 let dir: string;
-let cp: ControlPlane;
 let client: KubeClient;
-let node: LocalNode | undefined;
 /** Answers from what containerd holds only. */
 let criOnly: Server;
 /** Follows the pods' API statuses, as the agent will wire it. */
@@ -40,20 +28,12 @@ let withPods: Server;
 
 type Obj = KubeletPod & { status?: { phase?: string; containerStatuses?: { name: string; restartCount: number; state: { running?: unknown; waiting?: { reason: string } } }[] } };
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000) => waitUntil(check, what, timeoutMs, 100);
 
 const getPod = (name: string) => client.get<Obj>(`/api/v1/namespaces/${NS}/pods/${name}`);
 
 function pod(name: string, script: string, extra: Record<string, unknown> = {}) {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }], ...extra } };
+  return podManifest(NS, name, { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }], ...extra });
 }
 
 async function waitRunning(name: string): Promise<Obj> {
@@ -93,18 +73,10 @@ const logs = (server: Server, podName: string, query = '') => call(server, `/con
 const lines = (body: string) => body.split('\n').filter(Boolean);
 
 beforeAll(async () => {
-  try {
-    await promisify(execFile)('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-kubelet-api-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  node = await startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
-  const base = { cri: node.runtime.client, logRoot: join(NODE_DIR, 'pods'), log: createLogger('silent'), nodeName: NODE, followRecheckMs: 200 };
+  cluster = await startRealCluster({ namespace: NS, nodeName: NODE, cgroupRoot: '/stratus-kubeletapi-test' });
+  ({ dir, client } = cluster);
+  const node = cluster.node!;
+  const base = { cri: node.runtime.client, logRoot: join(cluster.nodeDir, 'pods'), log: createLogger('silent'), nodeName: NODE, followRecheckMs: 200 };
   criOnly = createKubeletApi(base);
   withPods = createKubeletApi({
     ...base,
@@ -131,19 +103,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 1500));
 }, 240_000);
 
-afterAll(async () => {
-  await node?.stop();
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  await removeCgroup(CGROUP_ROOT).catch(() => undefined);
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
 
 describe('kubelet API: container logs', () => {
   it('serves the whole log, stdout and stderr, as plain text', async () => {

@@ -3,30 +3,22 @@
 // with kubelet's events, startup gates `started` and the other probes, exec probes time out,
 // preStop runs before a graceful deletion stops the containers and postStart failures kill them.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient } from '../../shared/client/kube-client.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
+import type { KubeClient } from '../../shared/client/kube-client.js';
+import type { LocalNode } from '../../node-agent/real-node.js';
 import { freePort } from '../e2e/harness.js';
+import { podManifest, startRealCluster, waitFor, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'probes-test';
 const NODE = 'stratus-probes-test';
-const CGROUP_ROOT = '/stratus-probes-test';
-const NS_LABEL = 'io.kubernetes.pod.namespace';
 const run = promisify(execFile);
 
-let dir: string;
+let cluster: RealCluster;
 let kubeconfig: string;
-let cp: ControlPlane;
 let client: KubeClient;
 let node: LocalNode | undefined;
 let hookServer: Server;
@@ -45,21 +37,6 @@ type ContainerStatus = {
 type PodObj = { metadata: { name: string; uid: string }; spec: Record<string, unknown>; status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string; reason?: string }[]; containerStatuses?: ContainerStatus[] } };
 type EventObj = { reason: string; message: string; type: string; count: number; involvedObject: { name: string; uid: string; fieldPath?: string }; source: { component: string; host?: string } };
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 const getPod = (name: string) => client.get<PodObj>(`/api/v1/namespaces/${NS}/pods/${name}`);
 const statusOf = (p: PodObj, c = 'c') => p.status?.containerStatuses?.find((s) => s.name === c);
 const condition = (p: PodObj, type: string) => p.status?.conditions?.find((c) => c.type === type);
@@ -73,7 +50,7 @@ async function waitEvent(pod: string, reason: string, message: string | RegExp):
 }
 
 async function createPod(name: string, containers: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<PodObj> {
-  await client.create(`/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { terminationGracePeriodSeconds: 1, containers, ...extra } });
+  await client.create(`/api/v1/namespaces/${NS}/pods`, podManifest(NS, name, { containers, ...extra }));
   return waitFor(async () => {
     const p = await getPod(name);
     return p.status?.phase === 'Running' && p.status.podIP && statusOf(p, (containers[0] as { name: string }).name)?.state.running ? p : undefined;
@@ -106,16 +83,10 @@ async function deleteAndWait(name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  try {
-    await run('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-probes-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  kubeconfig = join(dir, 'kubeconfig');
+  cluster = await startRealCluster({ namespace: NS, nodeName: NODE, cgroupRoot: '/stratus-probes-test', startNode: false });
+  ({ client } = cluster);
+  const { cp } = cluster;
+  kubeconfig = join(cluster.dir, 'kubeconfig');
   writeFileSync(
     kubeconfig,
     JSON.stringify({
@@ -127,28 +98,18 @@ beforeAll(async () => {
       'current-context': 'x',
     }),
   );
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   hookServer = createServer((req, res) => {
     hookRequests.push({ path: req.url ?? '', headers: req.headers, at: Date.now() });
     res.end('ok');
   });
   hookPort = await freePort();
   await new Promise<void>((r) => hookServer.listen(hookPort, '0.0.0.0', r));
-  node = await startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
+  node = await cluster.startNode();
 }, 180_000);
 
 afterAll(async () => {
-  await node?.stop();
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
+  await cluster?.stop();
   hookServer?.close();
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 const EXITS_ON_TERM = ['sh', '-c', 'trap "exit 0" TERM; touch /tmp/healthy; sleep 3600 & wait'];

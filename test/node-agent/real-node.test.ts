@@ -2,51 +2,30 @@
 // controllers running): pods of Deployments and Jobs run in containerd, answer on their pod IPs,
 // get env from ConfigMaps and the downward API, report pull failures and crash loops the way
 // kubelet does, are removed on deletion, and survive an agent restart without duplicates.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient } from '../../shared/client/kube-client.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
-import { freePort } from '../e2e/harness.js';
+import type { KubeClient } from '../../shared/client/kube-client.js';
+import type { LocalNode } from '../../node-agent/real-node.js';
+import { podManifest, startRealCluster, waitFor as waitUntil, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'realnode-test';
 const NODE = 'stratus-real-test';
-const CGROUP_ROOT = '/stratus-realnode-test';
 const NS_LABEL = 'io.kubernetes.pod.namespace';
 
-let dir: string;
-let cp: ControlPlane;
+let cluster: RealCluster;
 let client: KubeClient;
 let node: LocalNode | undefined;
 
 type Obj = { metadata: Record<string, unknown> & { name: string; uid: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 type ContainerStatus = { name: string; restartCount: number; containerID?: string; state: { waiting?: { reason: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } };
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = <T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000) => waitUntil(check, what, timeoutMs, 100);
 
 const getPod = (name: string) => client.get<Obj>(`/api/v1/namespaces/${NS}/pods/${name}`);
 const listPods = async (selector = '') => (await client.get<{ items: Obj[] }>(`/api/v1/namespaces/${NS}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`)).items;
 const statuses = (p: Obj) => (p.status?.containerStatuses as ContainerStatus[] | undefined) ?? [];
 
-function pod(name: string, containers: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { terminationGracePeriodSeconds: 1, containers, ...extra } };
-}
+const pod = (name: string, containers: Record<string, unknown>[], extra: Record<string, unknown> = {}) => podManifest(NS, name, { containers, ...extra });
 
 async function waitRunning(name: string, timeoutMs?: number): Promise<Obj> {
   return waitFor(async () => {
@@ -55,37 +34,12 @@ async function waitRunning(name: string, timeoutMs?: number): Promise<Obj> {
   }, `${name} to run`, timeoutMs);
 }
 
-function startNode(): Promise<LocalNode> {
-  return startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
-}
-
 beforeAll(async () => {
-  try {
-    await promisify(execFile)('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-real-node-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  node = await startNode();
+  cluster = await startRealCluster({ namespace: NS, nodeName: NODE, cgroupRoot: '/stratus-realnode-test' });
+  ({ client, node } = cluster);
 }, 180_000);
 
-afterAll(async () => {
-  await node?.stop();
-  // Remove every sandbox this test created, whatever state the test left.
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
 
 describe('a real node agent on containerd', () => {
   it('registers a Ready node with the host capacity and the containerd version', async () => {
@@ -241,12 +195,12 @@ describe('a real node agent on containerd', () => {
     const before = await runningIds();
     expect(before).toHaveLength(2);
     const web = await listPods('app=web');
-    await node!.stop();
+    await cluster.stopNode();
     node = undefined;
     // Deleted while no agent runs: the object goes at once (grace 0), its containers stay behind.
     const victim = web[0];
     await client.delete(`/api/v1/namespaces/${NS}/pods/${victim.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
-    node = await startNode();
+    node = await cluster.startNode();
     expect(await node.runtime.client.listPodSandbox({ label_selector: { 'io.kubernetes.pod.uid': victim.metadata.uid } })).toEqual([]);
     const survivor = web[1];
     const replacement = await waitFor(async () => {

@@ -4,33 +4,24 @@
 // endpoints, and names resolved through the pods' resolv.conf.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import dnsPacket, { type Packet } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
 import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient } from '../../shared/client/kube-client.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { hostIPv4, startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
+import type { KubeClient } from '../../shared/client/kube-client.js';
+import { hostIPv4, type LocalNode } from '../../node-agent/real-node.js';
 import { CLUSTER_DNS_IP, startClusterDns, type ClusterDns } from '../../node-agent/dns/cluster-dns.js';
 import { startServiceProxy, type ServiceProxy } from '../../node-agent/proxy/service-proxy.js';
 import { freePort } from '../e2e/harness.js';
+import { startRealCluster, waitFor, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'services-test';
 const NODE = 'stratus-services-test';
-const CGROUP_ROOT = '/stratus-services-test';
 const CHAIN_PREFIX = 'STSVCTEST';
-const NS_LABEL = 'io.kubernetes.pod.namespace';
 const run = promisify(execFile);
 
-let dir: string;
-let cp: ControlPlane;
+let cluster: RealCluster;
 let client: KubeClient;
 let node: LocalNode | undefined;
 let proxy: ServiceProxy | undefined;
@@ -40,16 +31,6 @@ const nodeIP = hostIPv4();
 
 type Obj = { metadata: { name: string; uid: string; labels?: Record<string, string> }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 type Slice = { endpoints?: { addresses: string[]; conditions: { ready?: boolean }; targetRef?: { name: string } }[] };
-
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const listPods = async (selector: string) => (await client.get<{ items: Obj[] }>(`/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(selector)}`)).items;
 const getService = (name: string) => client.get<Obj & { spec: { clusterIP: string; ports: { nodePort?: number }[] } }>(`/api/v1/namespaces/${NS}/services/${name}`);
@@ -152,22 +133,20 @@ function queryDns(server: { address: string; port: number }, name: string, type:
 }
 
 beforeAll(async () => {
-  try {
-    await run('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-services-'));
+  cluster = await startRealCluster({
+    namespace: NS,
+    nodeName: NODE,
+    cgroupRoot: '/stratus-services-test',
+    node: { clusterDns: { servers: [CLUSTER_DNS_IP], domain: 'cluster.local' } },
+    startNode: false,
+  });
+  ({ client } = cluster);
   const log = createLogger('silent');
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const fake = await startFakeUpstream();
   upstream = fake.socket;
   dns = await startClusterDns({ client, listen: { address: nodeIP, port: 0 }, log, upstreams: [{ address: '127.0.0.1', port: fake.port }] });
   proxy = await startServiceProxy({ client, nodeName: NODE, nodeIPs: [nodeIP], log, chainPrefix: CHAIN_PREFIX, syncPeriodMs: 100, clusterDns: { port: dns.port } });
-  node = await startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log, cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200, clusterDns: { servers: [CLUSTER_DNS_IP], domain: 'cluster.local' } });
+  node = await cluster.startNode();
 
   await client.create(`/apis/apps/v1/namespaces/${NS}/deployments`, webDeployment('web', 3, { app: 'web' }));
   for (const [name, extra] of [
@@ -197,16 +176,7 @@ afterAll(async () => {
   await proxy?.stop().catch(() => undefined);
   await dns?.stop().catch(() => undefined);
   upstream?.close();
-  await node?.stop();
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await cluster?.stop();
 }, 60_000);
 
 describe('services on a real node', () => {

@@ -2,31 +2,16 @@
 // StartContainer (RunContainerError, then CrashLoopBackOff with lastState StartError 128), a
 // container config containerd rejects fails CreateContainer (CreateContainerError), both with the
 // runtime's message, retried with back-off, and neither keeps the pod's other containers from running.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
 import { Backoff } from '../../node-agent/backoff.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient } from '../../shared/client/kube-client.js';
-import { freePort } from '../e2e/harness.js';
+import type { KubeClient } from '../../shared/client/kube-client.js';
+import { podManifest, startRealCluster, waitFor, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'start-errors-test';
 const NODE = 'stratus-start-errors-test';
-const CGROUP_ROOT = '/stratus-start-errors-test';
-const NS_LABEL = 'io.kubernetes.pod.namespace';
 
-let dir: string;
-let cp: ControlPlane;
+let cluster: RealCluster;
 let client: KubeClient;
-let node: LocalNode | undefined;
 
 type Terminated = { exitCode: number; reason?: string; message?: string };
 type ContainerStatus = {
@@ -38,61 +23,25 @@ type ContainerStatus = {
 };
 type Obj = { metadata: { name: string; uid: string }; status?: { phase?: string; containerStatuses?: ContainerStatus[] } };
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await check().catch((e: unknown) => ((last = e), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const getPod = (name: string) => client.get<Obj>(`/api/v1/namespaces/${NS}/pods/${name}`);
 const status = (p: Obj, name: string) => p.status?.containerStatuses?.find((c) => c.name === name);
 
-function pod(name: string, containers: Record<string, unknown>[]) {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS }, spec: { terminationGracePeriodSeconds: 1, containers } };
-}
+const pod = (name: string, containers: Record<string, unknown>[]) => podManifest(NS, name, { containers });
 
 const sleeper = { name: 'healthy', image: 'busybox', command: ['sleep', '3600'] };
 
 beforeAll(async () => {
-  try {
-    await promisify(execFile)('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-start-errors-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  node = await startLocalNode({
-    client,
-    nodeDir: NODE_DIR,
+  cluster = await startRealCluster({
+    namespace: NS,
     nodeName: NODE,
-    log: createLogger('silent'),
-    cgroupRoot: CGROUP_ROOT,
-    pollIntervalMs: 200,
+    cgroupRoot: '/stratus-start-errors-test',
     // Short restart back-off so the test sees the retries; the first failure still shows for 2 s.
-    agent: { restartBackoff: new Backoff({ initialMs: 2000, maxMs: 4000 }) },
+    node: { agent: { restartBackoff: new Backoff({ initialMs: 2000, maxMs: 4000 }) } },
   });
+  ({ client } = cluster);
 }, 180_000);
 
-afterAll(async () => {
-  await node?.stop();
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    for (const uid of new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']))) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
 
 describe('containers the runtime refuses', () => {
   it('a command that does not exist: RunContainerError, then CrashLoopBackOff with lastState StartError 128; the sibling runs', async () => {

@@ -3,28 +3,18 @@
 // their content inside containers, API-data volumes follow their source, readOnly/subPath/
 // subPathExpr mounts behave as in Kubernetes, setup failures keep the pod in ContainerCreating
 // with kubelet's FailedMount event, volumes survive an agent restart and go with the pod.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../cli/control-plane.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { KubeClient } from '../../shared/client/kube-client.js';
-import { CriRuntime } from '../../node-agent/cri/cri-runtime.js';
-import { startLocalNode, type LocalNode } from '../../node-agent/real-node.js';
-import { freePort } from '../e2e/harness.js';
+import type { KubeClient } from '../../shared/client/kube-client.js';
+import type { LocalNode } from '../../node-agent/real-node.js';
+import { podManifest, startRealCluster, waitFor as waitUntil, type RealCluster } from './real-cluster.js';
 
-const REPO = join(import.meta.dirname, '../..');
-const NODE_DIR = process.env.STRATUS_NODE_DIR ?? join(REPO, '.cluster/node');
 const NS = 'volumes-test';
 const NODE = 'stratus-volumes-test';
-const CGROUP_ROOT = '/stratus-volumes-test';
-const NS_LABEL = 'io.kubernetes.pod.namespace';
 
+let cluster: RealCluster;
 let dir: string;
-let cp: ControlPlane;
 let client: KubeClient;
 let node: LocalNode | undefined;
 
@@ -32,22 +22,14 @@ type Obj = { metadata: Record<string, unknown> & { name: string; uid: string }; 
 type ContainerStatus = { name: string; restartCount: number; containerID?: string; state: { waiting?: { reason: string; message?: string }; running?: unknown; terminated?: { exitCode: number } } };
 type Event = { reason: string; message: string; type: string; source?: { component?: string }; involvedObject: { name: string; uid: string } };
 
-async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = <T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000) => waitUntil(check, what, timeoutMs, 200);
 
 const getPod = (name: string) => client.get<Obj>(`/api/v1/namespaces/${NS}/pods/${name}`);
 const statuses = (p: Obj) => (p.status?.containerStatuses as ContainerStatus[] | undefined) ?? [];
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
 async function createPod(name: string, spec: Record<string, unknown>, labels?: Record<string, string>, annotations?: Record<string, string>): Promise<Obj> {
-  return client.create<Obj>(`/api/v1/namespaces/${NS}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels, annotations }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
+  return client.create<Obj>(`/api/v1/namespaces/${NS}/pods`, podManifest(NS, name, spec, { labels, annotations }));
 }
 
 async function waitRunning(name: string, timeoutMs = 30_000): Promise<Obj> {
@@ -83,21 +65,9 @@ function mountedBelow(path: string): string[] {
     .filter((m) => m && m.startsWith(path));
 }
 
-function startNode(): Promise<LocalNode> {
-  return startLocalNode({ client, nodeDir: NODE_DIR, nodeName: NODE, log: createLogger('silent'), cgroupRoot: CGROUP_ROOT, pollIntervalMs: 200 });
-}
-
 beforeAll(async () => {
-  try {
-    await promisify(execFile)('bash', [join(REPO, 'scripts/setup-node.sh'), '--data-dir', NODE_DIR], { timeout: 170_000 });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/setup-node.sh could not prepare containerd, so a real node cannot run:\n${err.stderr || err.stdout || err.message}`);
-  }
-  dir = mkdtempSync(join(tmpdir(), 'stratus-volumes-'));
-  cp = await startControlPlane({ dataDir: dir, port: await freePort(), log: createLogger('silent') });
-  client = new KubeClient({ server: cp.url, token: cp.token, caCert: cp.caCert });
-  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  cluster = await startRealCluster({ namespace: NS, nodeName: NODE, cgroupRoot: '/stratus-volumes-test', startNode: false });
+  ({ dir, client } = cluster);
   await client.create(`/api/v1/namespaces/${NS}/configmaps`, {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -106,25 +76,10 @@ beforeAll(async () => {
     binaryData: { blob: b64(Buffer.from([0, 1, 2, 255])) },
   });
   await client.create(`/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: NS }, data: { password: b64('s3cr3t'), user: b64('admin') } });
-  node = await startNode();
+  node = await cluster.startNode();
 }, 180_000);
 
-afterAll(async () => {
-  await node?.stop();
-  // Remove every pod this test created (sandboxes and volume directories), whatever state the test left.
-  const cleanup = await CriRuntime.connect({ socket: join(NODE_DIR, 'containerd.sock'), cgroupRoot: CGROUP_ROOT }).catch(() => undefined);
-  if (cleanup) {
-    const sandboxes = await cleanup.client.listPodSandbox({ label_selector: { [NS_LABEL]: NS } });
-    const uids = new Set(sandboxes.map((s) => s.labels['io.kubernetes.pod.uid']));
-    const pods = await client?.get<{ items: Obj[] }>(`/api/v1/namespaces/${NS}/pods`).catch(() => ({ items: [] as Obj[] }));
-    for (const p of pods?.items ?? []) uids.add(p.metadata.uid);
-    for (const uid of uids) await cleanup.stopPod(uid, 0).catch(() => undefined);
-    cleanup.close();
-  }
-  client?.close();
-  await cp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => cluster?.stop(), 60_000);
 
 describe('pod volumes on a real node', () => {
   let allVolsUid = '';
@@ -390,8 +345,7 @@ describe('pod volumes on a real node', () => {
     const uid = (await getPod('shared')).metadata.uid;
     const hostFile = join(node!.runtime.volumes.podDir(uid), 'volumes/kubernetes.io~empty-dir/data/msg');
     const before = statuses(await getPod('shared')).map((c) => c.containerID);
-    await node!.stop();
-    node = await startNode();
+    node = await cluster.restartNode();
     await new Promise((r) => setTimeout(r, 1500)); // the restarted agent adopts the running pods
     expect(readFileSync(hostFile, 'utf8')).toBe('hi-from-writer\n');
     expect((await sh(uid, 'reader', 'cat /data/msg')).stdout).toBe('hi-from-writer\n');
