@@ -165,8 +165,11 @@ describe('probes on a real node', () => {
   }, 60_000);
 
   it('a tcpSocket readiness probe passes once something listens', async () => {
-    const p = await createPod('tcp', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'sleep 3; exec httpd -f -p 9000 -h /'], readinessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1 } }]);
+    // The server starts only when the test says so, after the probe has seen the port closed.
+    const p = await createPod('tcp', [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'until [ -f /tmp/go ]; do sleep 0.2; done; exec httpd -f -p 9000 -h /'], readinessProbe: { tcpSocket: { port: 9000 }, periodSeconds: 1 } }]);
     await waitEvent('tcp', 'Unhealthy', `Readiness probe failed: dial tcp ${p.status!.podIP}:9000: connect: connection refused`);
+    expect(statusOf(await getPod('tcp'))?.ready).toBe(false);
+    await execIn(p, ['touch', '/tmp/go']);
     const ready = await waitFor(async () => {
       const x = await getPod('tcp');
       return statusOf(x)?.ready ? x : undefined;
