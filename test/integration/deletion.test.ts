@@ -1,58 +1,20 @@
 // Deletion as kube-apiserver does it, through the Hono app over a real SQLite store: propagation
 // policies and the garbage collector's finalizers, the deprecated orphanDependents, graceful pod
 // deletion, removal once the last finalizer goes, and DeleteOptions validation.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../shared/api/registry.js';
-import { openSqliteStore } from '../../shared/store/sqlite.js';
-import type { Store } from '../../shared/store/contract.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { createApiServer, type ApiServer } from '../../functions/apiserver/app.js';
-import { staticTokenAuthenticator } from '../../functions/apiserver/auth.js';
+import { startInProcessApi, type InProcessApi } from './in-process-api.js';
 
 const TOKEN = 'test-token';
-let dir: string;
-let store: Store;
-let server: ApiServer;
+let api: InProcessApi;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'stratus-deletion-'));
-  store = openSqliteStore({ path: join(dir, 'db'), historyRetention: false });
-  server = createApiServer({
-    store,
-    registry: builtinRegistry(),
-    log: createLogger('silent'),
-    serverAddress: '127.0.0.1:0',
-    authenticator: staticTokenAuthenticator({ [TOKEN]: { username: 'admin', uid: 'a', groups: ['system:masters'] } }),
-  });
-  await server.namespaces.start();
+  api = await startInProcessApi({ name: 'deletion', adminToken: TOKEN });
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
 });
-afterAll(async () => {
-  server.namespaces.stop();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => api.close());
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { Authorization: `Bearer ${TOKEN}`, ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
-  }
-  const res = await server.app.request(path, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => api.request(method, path, { body, headers });
 
 const DEPLOYMENTS = '/apis/apps/v1/namespaces/default/deployments';
 const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
@@ -265,7 +227,7 @@ describe('graceful pod deletion', () => {
     const options = protobuf.Writer.create().uint32(8).int64(0).uint32(34).string('Background').finish();
     const typeMeta = protobuf.Writer.create().uint32(10).string('v1').uint32(18).string('DeleteOptions').finish();
     const envelope = protobuf.Writer.create().uint32(10).bytes(typeMeta).uint32(18).bytes(options).uint32(26).string('').uint32(34).string('').finish();
-    const res = await server.app.request(`${PODS}/pb`, {
+    const res = await api.server.app.request(`${PODS}/pb`, {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/vnd.kubernetes.protobuf' },
       body: new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...envelope]) as BodyInit,

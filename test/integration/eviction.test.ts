@@ -2,58 +2,20 @@
 // allowing or refusing an eviction with kube-apiserver's exact Status, a drain-like sequence as
 // kubectl drain runs it, discovery of the subresource, the admission defaults every created pod
 // gets (tolerations, priority, service account), and the apps kinds' validation messages.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../shared/api/registry.js';
-import { openSqliteStore } from '../../shared/store/sqlite.js';
-import type { Store } from '../../shared/store/contract.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
-import { createApiServer, type ApiServer } from '../../functions/apiserver/app.js';
-import { staticTokenAuthenticator } from '../../functions/apiserver/auth.js';
+import { startInProcessApi, type InProcessApi } from './in-process-api.js';
 
 const TOKEN = 'test-token';
-let dir: string;
-let store: Store;
-let server: ApiServer;
+let api: InProcessApi;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'stratus-eviction-'));
-  store = openSqliteStore({ path: join(dir, 'db'), historyRetention: false });
-  server = createApiServer({
-    store,
-    registry: builtinRegistry(),
-    log: createLogger('silent'),
-    serverAddress: '127.0.0.1:0',
-    authenticator: staticTokenAuthenticator({ [TOKEN]: { username: 'admin', uid: 'a', groups: ['system:masters'] } }),
-  });
-  await server.namespaces.start();
+  api = await startInProcessApi({ name: 'eviction', adminToken: TOKEN });
   for (const name of ['default', 'drain', 'multi']) await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 });
-afterAll(async () => {
-  server.namespaces.stop();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => api.close());
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { Authorization: `Bearer ${TOKEN}`, ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
-  }
-  const res = await server.app.request(path, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => api.request(method, path, { body, headers });
 
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
 const pods = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
@@ -216,7 +178,7 @@ function protobufEviction(ns: string, name: string, gracePeriodSeconds: number):
 describe('protobuf bodies', () => {
   it('takes a protobuf Eviction and keeps its grace period of 0', async () => {
     await runningPod('default', 'pb', { app: 'pb' });
-    const res = await server.app.request(`${pods('default')}/pb/eviction`, {
+    const res = await api.server.app.request(`${pods('default')}/pb/eviction`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/vnd.kubernetes.protobuf,application/json' },
       body: protobufEviction('default', 'pb', 0) as BodyInit,

@@ -2,20 +2,13 @@
 // authentication (usable, expired, malformed, wrong secret, not for authentication -> 401), the
 // bootstrapper's only power (exchanging its token for a node credential), and what a node
 // credential may do: its own Node, Lease and pods, with kube-apiserver's 403 wording for the rest.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInProcessApi, type InProcessApi } from './in-process-api.js';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { builtinRegistry } from '../../shared/api/registry.js';
-import { openSqliteStore } from '../../shared/store/sqlite.js';
-import type { Store } from '../../shared/store/contract.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
 import { bootstrapCluster } from '../../shared/apiserver/bootstrap.js';
-import { createApiServer, type ApiServer } from '../../functions/apiserver/app.js';
-import { staticTokenAuthenticator } from '../../functions/apiserver/auth.js';
+import type { ApiServer } from '../../functions/apiserver/app.js';
 import { bootstrapTokenSecret } from '../../shared/apiserver/bootstrap-tokens.js';
 import { caCertHash, detachedJws, jwsMatches, publishClusterInfo } from '../../shared/apiserver/cluster-info.js';
 import { ensurePki } from '../../cli/pki.js';
@@ -23,31 +16,15 @@ import { ensurePki } from '../../cli/pki.js';
 const ADMIN = 'admin-token';
 const BOOT = 'abcdef.0123456789abcdef';
 const EXCHANGE = '/stratus/v1/nodecredentialrequests';
+let api: InProcessApi;
 let dir: string;
-let store: Store;
 let server: ApiServer;
 let caPem: string;
 
 type Result = { status: number; json: any; text: string };
 
 async function call(method: string, path: string, opts: { body?: unknown; token?: string | null; contentType?: string } = {}): Promise<Result> {
-  const headers: Record<string, string> = {};
-  const token = opts.token === undefined ? ADMIN : opts.token;
-  if (token !== null) headers.Authorization = `Bearer ${token}`;
-  const init: RequestInit = { method, headers };
-  if (opts.body !== undefined) {
-    init.body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    headers['Content-Type'] = opts.contentType ?? 'application/json';
-  }
-  const res = await server.app.request(path, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
+  return api.request(method, path, { body: opts.body, token: opts.token, headers: opts.contentType ? { 'Content-Type': opts.contentType } : {} });
 }
 
 async function ok(method: string, path: string, opts: Parameters<typeof call>[2] = {}): Promise<any> {
@@ -69,27 +46,15 @@ const pod = (name: string, nodeName: string, extra: Record<string, unknown> = {}
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'stratus-join-'));
-  store = openSqliteStore({ path: join(dir, 'db'), historyRetention: false });
-  const registry = builtinRegistry();
-  server = createApiServer({
-    store,
-    registry,
-    log: createLogger('silent'),
-    serverAddress: '127.0.0.1:0',
-    authenticator: staticTokenAuthenticator({ [ADMIN]: { username: 'admin', uid: 'a', groups: ['system:masters', 'system:authenticated'] } }),
-  });
-  await server.namespaces.start();
+  api = await startInProcessApi({ name: 'join', adminToken: ADMIN, adminGroups: ['system:masters', 'system:authenticated'] });
+  ({ dir, server } = api);
+  const registry = api.registry;
   await bootstrapCluster(server.rest, registry, 443);
   caPem = (await ensurePki(dir)).caCert;
   await addToken(BOOT);
 });
 
-afterAll(async () => {
-  server.namespaces.stop();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => api.close());
 
 describe('bootstrap token authentication', () => {
   it('accepts a usable token as system:bootstrap:<id> (the exchange answers 201)', async () => {

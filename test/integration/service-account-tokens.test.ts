@@ -2,18 +2,15 @@
 // (defaults, validation, claims, bindings), authenticating with the issued JWTs (and what
 // invalidates them), the node rules for tokens, discovery, and the ServiceAccount admission
 // plugin's kube-api-access volume.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry, type Registry } from '../../shared/api/registry.js';
-import { openSqliteStore } from '../../shared/store/sqlite.js';
+import { startInProcessApi, type InProcessApi } from './in-process-api.js';
+import type { Registry } from '../../shared/api/registry.js';
 import type { Store } from '../../shared/store/contract.js';
-import { createLogger } from '../../shared/apiserver/logger.js';
 import { bootstrapCluster } from '../../shared/apiserver/bootstrap.js';
 import { createApiServer, type ApiServer } from '../../functions/apiserver/app.js';
 import { staticTokenAuthenticator } from '../../functions/apiserver/auth.js';
+import { createLogger } from '../../shared/apiserver/logger.js';
 import { issueNodeCredential } from '../../shared/apiserver/node-credentials.js';
 import { signEs256 } from '../../shared/apiserver/jws-es256.js';
 import { serviceAccountTokenAuthenticator } from '../../shared/apiserver/service-account-authenticator.js';
@@ -21,7 +18,7 @@ import { SIGNING_KEY_SECRET_NAME } from '../../shared/apiserver/service-account-
 
 const ADMIN = 'admin-token';
 const NS = 'satok';
-let dir: string;
+let api: InProcessApi;
 let store: Store;
 let server: ApiServer;
 let registry: Registry;
@@ -29,23 +26,7 @@ let registry: Registry;
 type Result = { status: number; json: any; text: string };
 
 async function call(method: string, path: string, opts: { body?: unknown; token?: string | null } = {}): Promise<Result> {
-  const headers: Record<string, string> = {};
-  const token = opts.token === undefined ? ADMIN : opts.token;
-  if (token !== null) headers.Authorization = `Bearer ${token}`;
-  const init: RequestInit = { method, headers };
-  if (opts.body !== undefined) {
-    init.body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  const res = await server.app.request(path, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
+  return api.request(method, path, { body: opts.body, token: opts.token });
 }
 
 async function ok(method: string, path: string, opts: Parameters<typeof call>[2] = {}): Promise<any> {
@@ -65,28 +46,16 @@ const createPod = (name: string, spec: Record<string, unknown> = {}) =>
 const podRef = (pod: any) => ({ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'stratus-satok-'));
-  store = openSqliteStore({ path: join(dir, 'db'), historyRetention: false });
-  registry = builtinRegistry();
-  server = createApiServer({
-    store,
-    registry,
-    log: createLogger('silent'),
-    serverAddress: '127.0.0.1:0',
-    authenticator: staticTokenAuthenticator({ [ADMIN]: { username: 'admin', uid: 'a', groups: ['system:masters', 'system:authenticated'] } }),
-  });
-  await server.namespaces.start();
+  api = await startInProcessApi({ name: 'satok', adminToken: ADMIN, adminGroups: ['system:masters', 'system:authenticated'] });
+  ({ store, server } = api);
+  registry = api.registry;
   await bootstrapCluster(server.rest, registry, 443);
   await ok('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } } });
   await createSa('default');
   await ok('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'sa-node-a' } } });
 });
 
-afterAll(async () => {
-  server.namespaces.stop();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => api.close());
 
 describe('TokenRequest', () => {
   it('issues an ES256 token with kube-apiserver defaults and claims', async () => {
