@@ -4,36 +4,22 @@
 // The agent does not use the admin token: like a joined node it gets its own credential
 // (system:node:<name>, through the node credential exchange), so the node authorizer limits it
 // to its own Node, Lease and pods.
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../shared/apiserver/logger.js';
 import { KubeClient, type ClusterAccess } from '../shared/client/kube-client.js';
 import { startLocalNode, type LocalNode } from '../node-agent/real-node.js';
+import { runNodeSetup as runSetupScript, runtimeRestarter as restarterFor } from '../node-agent/node-setup.js';
 import { defaultNodeName, requestNodeCredential, writeNodeKubeconfig } from './join.js';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 
-/** Run the node setup script, streaming its progress lines to the log. Resolves with its exit code. */
-export function runNodeSetup(nodeDir: string, log: Logger): Promise<number> {
-  return new Promise((resolveCode) => {
-    const child = spawn('bash', [join(repoRoot, 'scripts/setup-node.sh'), '--data-dir', nodeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const relay = (level: 'info' | 'warn') => (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log[level]({ setup: 'node' }, line.trim());
-    };
-    child.stdout.on('data', relay('info'));
-    child.stderr.on('data', relay('warn'));
-    child.on('error', () => resolveCode(127));
-    child.on('exit', (code) => resolveCode(code ?? 1));
-  });
-}
+const SETUP_SCRIPT = join(repoRoot, 'scripts/setup-node.sh');
+
+/** Run scripts/setup-node.sh for `nodeDir`, streaming its progress lines to the log. Resolves with its exit code. */
+export const runNodeSetup = (nodeDir: string, log: Logger): Promise<number> => runSetupScript(SETUP_SCRIPT, nodeDir, log);
 
 /** The agent's way to bring containerd back when it stops answering: the setup script starts it again. */
-export function runtimeRestarter(nodeDir: string, log: Logger): () => Promise<void> {
-  return async () => {
-    const code = await runNodeSetup(nodeDir, log);
-    if (code !== 0) throw new Error(`scripts/setup-node.sh exited with code ${code}`);
-  };
-}
+export const runtimeRestarter = (nodeDir: string, log: Logger): (() => Promise<void>) => restarterFor(SETUP_SCRIPT, nodeDir, log);
 
 export interface NodeCredential {
   nodeName: string;

@@ -8,6 +8,7 @@ import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { tokenCommand } from './token.js';
 import { joinCommand } from './join.js';
 import { adminTokenCommand } from './admin-token.js';
+import { agentCommand } from '../node-agent/agent-command.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -80,86 +81,7 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
-  return n;
-}
-
-program
-  .command('agent')
-  .description('Run node agents against a control plane. Today: --simulate N hollow nodes (fake runtime, real heartbeats and pod status).')
-  .option('--kubeconfig <file>', 'credentials and endpoint of the control plane', process.env.KUBECONFIG ?? resolve(repoRoot, '.cluster/kubeconfig'))
-  .option('--simulate <n>', 'run N hollow nodes in this process (default: one real node on this machine through containerd)', positiveInt)
-  .option('--node-dir <dir>', 'containerd state prepared by scripts/setup-node.sh (real node)', resolve(repoRoot, '.cluster/node'))
-  .option('--node-name <name>', 'node name (real node; default: the host name)')
-  .option('--prefix <prefix>', 'hollow node name prefix', 'hollow-')
-  .option('--cpu <cpu>', 'hollow node cpu capacity', '4')
-  .option('--memory <memory>', 'hollow node memory capacity', '16Gi')
-  .option('--max-pods <n>', 'hollow node pod capacity', '110')
-  .option('--heartbeat-interval <seconds>', 'how often each node renews its Lease (kubelet: 10)', (v) => positiveSeconds(v), 10)
-  .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace', process.env.STRATUS_LOG_LEVEL ?? 'info')
-  .action(async (opts: { kubeconfig: string; simulate?: number; nodeDir: string; nodeName?: string; prefix: string; cpu: string; memory: string; maxPods: string; heartbeatInterval: number; logLevel: string }) => {
-    const log = createLogger(opts.logLevel);
-    const { KubeClient, accessFromKubeconfig } = await import('../shared/client/kube-client.js');
-    if (!opts.simulate) {
-      const { startLocalNode } = await import('../node-agent/real-node.js');
-      let access;
-      try {
-        access = accessFromKubeconfig(opts.kubeconfig);
-      } catch (e) {
-        log.fatal({ err: (e as Error).message }, 'cannot read the kubeconfig (start the control plane first: npm start)');
-        process.exit(1);
-      }
-      const realClient = new KubeClient(access);
-      const { runtimeRestarter } = await import('./local-node.js');
-      const node = await startLocalNode({ client: realClient, nodeDir: opts.nodeDir, nodeName: opts.nodeName, log, services: {}, restartRuntime: runtimeRestarter(opts.nodeDir, log) }).catch((e: unknown) => {
-        log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'the node agent could not start (run `bash scripts/setup-node.sh` as root first)');
-        process.exit(1);
-      });
-      process.stdout.write(`stratus agent: node ${node.agent.name} running\n`);
-      const stopReal = () => void node.stop().finally(() => process.exit(0));
-      process.on('SIGTERM', stopReal);
-      process.on('SIGINT', stopReal);
-      return;
-    }
-    const { startHollowNodes } = await import('../node-agent/simulate.js');
-    let client: InstanceType<typeof KubeClient>;
-    try {
-      client = new KubeClient(accessFromKubeconfig(opts.kubeconfig), { maxSockets: 64 });
-    } catch (e) {
-      log.fatal({ err: (e as Error).message }, 'cannot read the kubeconfig (start the control plane first: npm start)');
-      process.exit(1);
-    }
-    let lastShown = 0;
-    const nodes = await startHollowNodes({
-      client,
-      count: opts.simulate,
-      prefix: opts.prefix,
-      capacity: { cpu: opts.cpu, memory: opts.memory, pods: opts.maxPods },
-      renewIntervalMs: opts.heartbeatInterval * 1000,
-      log,
-      onProgress: (done, total) => {
-        if (done === total || Date.now() - lastShown > 1000) {
-          lastShown = Date.now();
-          log.info({ registered: done, total }, 'registering hollow nodes');
-        }
-      },
-    }).catch((e: unknown) => {
-      log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'could not register hollow nodes (is the control plane running and the kubeconfig current?)');
-      process.exit(1);
-    });
-    process.stdout.write(`stratus agent: ${opts.simulate} hollow nodes running\n`);
-    const stop = () => {
-      nodes.stop().finally(() => {
-        client.close();
-        process.exit(0);
-      });
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
-
+program.addCommand(agentCommand('agent'));
 program.addCommand(tokenCommand(resolve(repoRoot, '.cluster')));
 program.addCommand(joinCommand(resolve(repoRoot, '.node')));
 program.addCommand(adminTokenCommand());
